@@ -1,0 +1,78 @@
+// Types DAG authors see. This module imports nothing of Floe's runtime so DAG files load fast.
+
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'one_success',
+  'one_failed',
+  'none_failed',
+  'none_skipped',
+  'always',
+] as const;
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Per-task executor settings. Carried through the DAG untouched; executors that understand a key use it.
+ * `podOverride` may be a plain object or a `V1Pod` from `@kubernetes/client-node` (camelCase fields).
+ */
+export interface ExecutorConfig {
+  /** A full V1Pod merged onto the pod template by Floe's documented rules (docs/kubernetes.md). */
+  podOverride?: object;
+  /** Alias of podOverride (Airflow spelling). */
+  pod_override?: object;
+  /** Name of a pod template from `kubernetes.podTemplates`. */
+  podTemplate?: string;
+  /** Path of a pod template YAML file. */
+  podTemplateFile?: string;
+  /** Airflow 1.10 style settings, converted to a podOverride with a deprecation warning. */
+  KubernetesExecutor?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** Options every task accepts; DAG-level `defaultArgs` supply defaults for all of them. */
+export interface TaskOptions {
+  retries?: number;
+  /** Seconds before a retry (default 300). */
+  retryDelay?: number;
+  retryExponentialBackoff?: boolean;
+  /** Upper bound in seconds for exponential backoff. */
+  maxRetryDelay?: number;
+  /** Seconds a try may run before it is failed. */
+  executionTimeout?: number;
+  triggerRule?: TriggerRule;
+  pool?: string;
+  poolSlots?: number;
+  queue?: string;
+  executorConfig?: ExecutorConfig;
+  doc?: string;
+}
+
+export interface DataInterval {
+  start: Date;
+  end: Date;
+}
+
+/** What a running task receives. */
+export interface TaskContext {
+  dagId: string;
+  taskId: string;
+  runId: string;
+  tryNumber: number;
+  mapIndex: number;
+  logicalDate: Date;
+  dataIntervalStart: Date;
+  dataIntervalEnd: Date;
+  /** DAG params merged with the run's `conf`. */
+  params: Record<string, unknown>;
+  ti: {
+    xcomPull<T = unknown>(taskId: string, key?: string): Promise<T | undefined>;
+    xcomPush(key: string, value: unknown): Promise<void>;
+  };
+  log: (...args: unknown[]) => void;
+  /** Aborted when the try is cancelled or times out. */
+  signal: AbortSignal;
+}
