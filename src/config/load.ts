@@ -1,0 +1,97 @@
+// Loads floe.yaml, applies FLOE__SECTION__KEY environment overrides, validates, resolves paths.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { configSchema, type FloeConfig } from './schema.ts';
+
+export class ConfigError extends Error {}
+
+export interface LoadedConfig extends FloeConfig {
+  /** FLOE_HOME: where the SQLite DB and logs live by default. */
+  home: string;
+  /** The config file read, if any. */
+  configFile: string | null;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** `FLOE__CORE__PARALLELISM=4` → core.parallelism = 4. Values are parsed as YAML scalars (numbers, booleans, JSON). */
+export function envOverrides(env: Env): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    const m = /^FLOE__([A-Z0-9_]+?)__([A-Z0-9_]+)$/.exec(name);
+    if (!m || raw === undefined) continue;
+    const section = toCamel(m[1]);
+    const key = toCamel(m[2]);
+    (out[section] ??= {})[key] = parseYaml(raw);
+  }
+  return out;
+}
+
+function toCamel(s: string): string {
+  return s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [section, values] of Object.entries(over)) {
+    const cur = out[section];
+    out[section] = { ...(cur && typeof cur === 'object' ? cur : {}), ...values };
+  }
+  return out;
+}
+
+export function formatZodIssues(error: z.ZodError, where: string): string {
+  return error.issues
+    .map((i) => {
+      const at = i.path.join('.') || '(root)';
+      return `${where}: ${at}: ${i.message}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Reads configuration from (in order of precedence) env overrides, the config file, defaults.
+ * The file is `FLOE_CONFIG`, else `$FLOE_HOME/floe.yaml`, else `./floe.yaml` when present.
+ */
+export function loadConfig(opts: { env?: Env; configFile?: string | null; cwd?: string } = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const home = path.resolve(cwd, env.FLOE_HOME ?? '.floe');
+  const candidates = [opts.configFile, env.FLOE_CONFIG, path.join(home, 'floe.yaml'), path.join(cwd, 'floe.yaml')];
+  let configFile: string | null = null;
+  let fileValues: Record<string, unknown> = {};
+  const explicit = opts.configFile ?? env.FLOE_CONFIG;
+  if (explicit && !existsSync(path.resolve(cwd, explicit))) throw new ConfigError(`config file ${explicit} does not exist`);
+  for (const c of candidates) {
+    if (!c) continue;
+    const abs = path.resolve(cwd, c);
+    if (!existsSync(abs)) continue;
+    configFile = abs;
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(abs, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${abs}: not valid YAML: ${(e as Error).message}`);
+    }
+    if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+      throw new ConfigError(`${abs}: expected a mapping of sections (core:, database:, …) at the top level`);
+    fileValues = (parsed ?? {}) as Record<string, unknown>;
+    break;
+  }
+  const merged = merge(fileValues, envOverrides(env));
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(formatZodIssues(result.error, configFile ?? 'configuration'));
+  const cfg = result.data;
+  const base = configFile ? path.dirname(configFile) : cwd;
+  if (env.FLOE_DATABASE_URL) cfg.database.url = env.FLOE_DATABASE_URL;
+  cfg.core.dagsFolder = path.resolve(base, env.FLOE_DAGS_FOLDER ?? cfg.core.dagsFolder);
+  cfg.logging.logsFolder = path.resolve(base, cfg.logging.logsFolder ?? path.join(home, 'logs'));
+  return { ...cfg, home, configFile };
+}
+
+/** Database URL actually used: configured, or the SQLite file under FLOE_HOME. */
+export function databaseUrl(cfg: LoadedConfig): string {
+  return cfg.database.url ?? `sqlite://${path.join(cfg.home, 'floe.db')}`;
+}

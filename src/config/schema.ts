@@ -1,0 +1,100 @@
+// Every configuration key, its default and meaning. docs/configuration.md mirrors this file.
+import { z } from 'zod';
+
+const seconds = z.number().nonnegative();
+
+export const configSchema = z
+  .object({
+    core: z
+      .object({
+        /** Folder scanned for DAG files (*.ts, *.js). */
+        dagsFolder: z.string().default('./dags'),
+        /** local | kubernetes | queue | hybrid */
+        executor: z.enum(['local', 'kubernetes', 'queue', 'hybrid']).default('local'),
+        /** Task tries running at once across this scheduler's executor. */
+        parallelism: z.number().int().positive().default(16),
+        /** Slots of `default_pool`. */
+        defaultPoolSlots: z.number().int().positive().default(128),
+        /** Seconds a DAG file may take to import before it is an import error. */
+        dagFileProcessorTimeout: seconds.default(30),
+        /** Run each try in a fresh process instead of a warm runner (local executor). */
+        isolateTasks: z.boolean().default(false),
+        /** Defaults for DAGs that do not set them. */
+        maxActiveRunsPerDag: z.number().int().positive().default(16),
+        maxActiveTasksPerDag: z.number().int().positive().default(16),
+        /** Default retry delay in seconds when a task sets retries but no retryDelay. */
+        defaultRetryDelay: seconds.default(300),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        /** `sqlite:///abs/path.db`, a file path, or `postgres://…`. Default: `$FLOE_HOME/floe.db`. */
+        url: z.string().nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+    scheduler: z
+      .object({
+        /** Longest sleep between scheduler loops (it also wakes on executor events). */
+        loopInterval: seconds.default(1),
+        /** How often DAG files are checked for changes. */
+        dagDirListInterval: seconds.default(30),
+        /** Seconds between task-runner heartbeats. */
+        taskHeartbeatInterval: seconds.default(5),
+        /** A running try with no heartbeat for this long is a zombie. */
+        zombieThreshold: seconds.default(60),
+        /** A scheduler with no heartbeat for this long is dead; others adopt its work. */
+        healthCheckThreshold: seconds.default(30),
+      })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+        /** Task logs: `<logsFolder>/dag_id=…/run_id=…/task_id=…/attempt=N.log`. Default `$FLOE_HOME/logs`. */
+        logsFolder: z.string().nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+    kubernetes: z
+      .object({
+        namespace: z.string().default('default'),
+        workerImage: z.string().default('floe:latest'),
+        podTemplateFile: z.string().nullable().default(null),
+        podTemplates: z.record(z.string(), z.string()).default({}),
+        queueTemplates: z.record(z.string(), z.string()).default({}),
+        podMutationHook: z.string().nullable().default(null),
+        kubeconfig: z.string().nullable().default(null),
+        context: z.string().nullable().default(null),
+        inCluster: z.boolean().default(false),
+        podCreationBatchSize: z.number().int().positive().default(16),
+        podCreationConcurrency: z.number().int().positive().default(8),
+        apiQps: z.number().positive().default(5),
+        apiBurst: z.number().int().positive().default(10),
+        taskPublishMaxRetries: z.number().int().nonnegative().default(3),
+        deleteWorkerPods: z.enum(['always', 'onSuccess', 'never']).default('onSuccess'),
+        multiNamespaceMode: z.boolean().default(false),
+        multiNamespaces: z.array(z.string()).default([]),
+        podPendingTimeout: seconds.default(300),
+        podLaunchFailureRetries: z.number().int().nonnegative().default(3),
+      })
+      .strict()
+      .prefault({}),
+    queue: z
+      .object({
+        redisUrl: z.string().default('redis://127.0.0.1:6379'),
+        prefix: z.string().default('floe'),
+      })
+      .strict()
+      .prefault({}),
+    hybrid: z
+      .object({
+        kubernetesQueue: z.string().default('kubernetes'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type FloeConfig = z.infer<typeof configSchema>;

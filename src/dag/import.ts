@@ -1,0 +1,45 @@
+// Imports a DAG file and returns the DAG definitions it created. Used by the DAG processor's child process
+// and by task runners (which keep a cache, so a warm runner imports each file version once).
+import { statSync } from 'node:fs';
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { type DagDefinition, dagRegistry } from '../sdk/dag.ts';
+
+let hookInstalled = false;
+export function installFloeResolveHook(): void {
+  if (hookInstalled) return;
+  hookInstalled = true;
+  register(new URL('./floe-hook.mjs', import.meta.url), {
+    data: { sdkUrl: new URL('../sdk/index.ts', import.meta.url).href },
+  });
+}
+
+const cache = new Map<string, { mtimeMs: number; dags: DagDefinition[] }>();
+
+/** Imports `file` (absolute path) fresh if it changed since the last import, else returns the cached DAGs. */
+export async function importDagFile(file: string): Promise<DagDefinition[]> {
+  installFloeResolveHook();
+  const mtimeMs = statSync(file).mtimeMs;
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.dags;
+  const registry = dagRegistry();
+  const before = registry.dags.length;
+  registry.fileloc = file;
+  try {
+    // The query string makes ESM import a changed file again instead of returning the cached module.
+    await import(`${pathToFileURL(file).href}?v=${mtimeMs}`);
+  } finally {
+    registry.fileloc = null;
+  }
+  const dags = registry.dags.splice(before);
+  cache.set(file, { mtimeMs, dags });
+  return dags;
+}
+
+/** file:line of the first stack frame inside `file`, for import-error messages. */
+export function lineInFile(error: unknown, file: string): number | null {
+  const text = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`${escaped}(?:\\?[^:]*)?:(\\d+)`).exec(text);
+  return m ? Number(m[1]) : null;
+}

@@ -1,0 +1,61 @@
+// Runs DAG files through the parse child process, one at a time, killing and replacing the child when a
+// file exceeds its time budget.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tsxExecArgv } from '../util/node-args.ts';
+import type { ParseRequest, ParseResult } from './parse-protocol.ts';
+import type { SerializeDefaults } from './serialize.ts';
+
+const CHILD = fileURLToPath(new URL('./parse-child.ts', import.meta.url));
+
+function startChild(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], { execArgv: tsxExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`DAG parser process exited (${code}) before it was ready: ${stderr}`)));
+  });
+}
+
+function parseOne(child: ChildProcess, req: ParseRequest, timeoutMs: number): Promise<ParseResult | 'timeout' | 'crashed'> {
+  return new Promise((resolve) => {
+    const done = (r: ParseResult | 'timeout' | 'crashed') => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(r);
+    };
+    const onMessage = (m: ParseResult) => done(m);
+    const onExit = () => done('crashed');
+    const timer = setTimeout(() => done('timeout'), timeoutMs);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send(req);
+  });
+}
+
+export async function parseDagFiles(files: string[], opts: { timeoutMs: number; defaults: SerializeDefaults }): Promise<ParseResult[]> {
+  const results: ParseResult[] = [];
+  let child: ChildProcess | null = null;
+  try {
+    for (const file of files) {
+      child ??= await startChild();
+      const r = await parseOne(child, { file, defaults: opts.defaults }, opts.timeoutMs);
+      if (typeof r === 'object') {
+        results.push(r);
+        continue;
+      }
+      const message =
+        r === 'timeout'
+          ? `DagImportTimeout: importing the file took longer than ${opts.timeoutMs / 1000}s (core.dagFileProcessorTimeout)`
+          : 'DagImportCrash: the file ended the parser process while being imported (process.exit or a fatal error)';
+      results.push({ file, dags: [], problems: [{ dagId: null, taskId: null, at: null, message }] });
+      child.kill('SIGKILL');
+      child = null;
+    }
+  } finally {
+    child?.kill('SIGKILL');
+  }
+  return results;
+}

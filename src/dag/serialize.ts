@@ -1,0 +1,155 @@
+// DagDefinition (live objects from a DAG file) → SerializedDag (plain JSON), validating as it goes.
+import { z } from 'zod';
+import type { DagDefinition, TaskNode } from '../sdk/dag.ts';
+import { TRIGGER_RULES, type TaskOptions } from '../sdk/types.ts';
+import { validateSchedule } from '../scheduler/timetable.ts';
+import type { SerializedDag, SerializedTask } from './model.ts';
+
+export interface DagProblem {
+  dagId: string | null;
+  taskId: string | null;
+  /** file:line where known. */
+  at: string | null;
+  message: string;
+}
+
+export interface SerializeDefaults {
+  defaultRetryDelay: number;
+  maxActiveRuns: number;
+  maxActiveTasks: number;
+}
+
+const ID = /^[A-Za-z0-9_.-]{1,250}$/;
+const ID_HELP = 'letters, digits, "_", "-" and "." only, at most 250 characters';
+
+const taskOptionsSchema = z
+  .object({
+    retries: z.number().int().nonnegative(),
+    retryDelay: z.number().nonnegative(),
+    retryExponentialBackoff: z.boolean(),
+    maxRetryDelay: z.number().positive(),
+    executionTimeout: z.number().positive(),
+    triggerRule: z.enum(TRIGGER_RULES, { message: `expected one of ${TRIGGER_RULES.join(', ')}` }),
+    pool: z.string().min(1),
+    poolSlots: z.number().int().positive(),
+    queue: z.string().min(1),
+    executorConfig: z.record(z.string(), z.unknown()),
+    doc: z.string(),
+  })
+  .partial()
+  .strict();
+
+function toIso(value: unknown, field: string): string {
+  const d = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  if (!d || Number.isNaN(d.getTime())) throw new Error(`${field}: expected a Date or ISO date string, got ${JSON.stringify(value)}`);
+  return d.toISOString();
+}
+
+/** JSON round trip: V1Pod instances become their camelCase JSON; functions and undefined are dropped. */
+function toJson<T>(v: T): T {
+  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+}
+
+export function findCycle(tasks: Map<string, { upstream: Iterable<string> }>): string[] | null {
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | null => {
+    if (state.get(id) === 2) return null;
+    if (state.get(id) === 1) return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 1);
+    stack.push(id);
+    for (const up of tasks.get(id)?.upstream ?? []) {
+      const c = visit(up);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(id, 2);
+    return null;
+  };
+  for (const id of tasks.keys()) {
+    const c = visit(id);
+    if (c) return c.reverse();
+  }
+  return null;
+}
+
+function serializeTask(node: TaskNode, defaults: TaskOptions, cfg: SerializeDefaults): SerializedTask {
+  const merged = { ...defaults, ...node.options };
+  const parsed = taskOptionsSchema.safeParse(merged);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`task option ${i.path.join('.') || '(options)'}: ${i.message}`);
+  }
+  const o = parsed.data;
+  return {
+    taskId: node.taskId,
+    kind: node.body.kind,
+    upstream: [...node.upstream].sort(),
+    retries: o.retries ?? 0,
+    retryDelay: o.retryDelay ?? cfg.defaultRetryDelay,
+    retryExponentialBackoff: o.retryExponentialBackoff ?? false,
+    maxRetryDelay: o.maxRetryDelay ?? null,
+    executionTimeout: o.executionTimeout ?? null,
+    triggerRule: o.triggerRule ?? 'all_success',
+    pool: o.pool ?? 'default_pool',
+    poolSlots: o.poolSlots ?? 1,
+    queue: o.queue ?? 'default',
+    executorConfig: toJson(merged.executorConfig) ?? null,
+    doc: o.doc ?? null,
+  };
+}
+
+/** Serializes one DAG; every problem found is returned (an invalid DAG yields no SerializedDag). */
+export function serializeDag(def: DagDefinition, fileloc: string, cfg: SerializeDefaults): { dag: SerializedDag | null; problems: DagProblem[] } {
+  const o = def.options;
+  const problems: DagProblem[] = def.problems.map((p) => ({ dagId: def.dagId, taskId: null, at: p.at, message: p.message }));
+  const fail = (message: string, taskId: string | null = null, at: string | null = null) =>
+    problems.push({ dagId: def.dagId, taskId, at, message });
+
+  if (!ID.test(def.dagId)) fail(`dagId "${def.dagId}" is invalid: ${ID_HELP}`);
+  const timezone = o.timezone ?? 'UTC';
+  const scheduleError = validateSchedule(o.schedule ?? null, timezone);
+  if (scheduleError) fail(`schedule: ${scheduleError}`);
+  let startDate: string | null = null;
+  let endDate: string | null = null;
+  try {
+    startDate = o.startDate != null ? toIso(o.startDate, 'startDate') : null;
+    endDate = o.endDate != null ? toIso(o.endDate, 'endDate') : null;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (o.schedule != null && !startDate) fail('startDate is required when a schedule is set');
+  for (const [field, v] of [['maxActiveRuns', o.maxActiveRuns], ['maxActiveTasks', o.maxActiveTasks]] as const)
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) fail(`${field}: expected a positive integer, got ${JSON.stringify(v)}`);
+
+  const tasks: SerializedTask[] = [];
+  for (const node of def.tasks.values()) {
+    if (!ID.test(node.taskId)) fail(`taskId "${node.taskId}" is invalid: ${ID_HELP}`, node.taskId, node.declaredAt);
+    try {
+      tasks.push(serializeTask(node, o.defaultArgs ?? {}, cfg));
+    } catch (e) {
+      fail((e as Error).message, node.taskId, node.declaredAt);
+    }
+  }
+  const cycle = findCycle(def.tasks);
+  if (cycle) fail(`cycle between tasks: ${cycle.join(' → ')}`);
+  if (problems.length) return { dag: null, problems };
+  return {
+    dag: {
+      dagId: def.dagId,
+      fileloc,
+      schedule: o.schedule ?? null,
+      timezone,
+      startDate,
+      endDate,
+      catchup: o.catchup ?? false,
+      maxActiveRuns: o.maxActiveRuns ?? cfg.maxActiveRuns,
+      maxActiveTasks: o.maxActiveTasks ?? cfg.maxActiveTasks,
+      params: toJson(o.params ?? {}),
+      tags: o.tags ?? [],
+      description: o.description ?? null,
+      tasks,
+    },
+    problems,
+  };
+}

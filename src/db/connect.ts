@@ -1,0 +1,46 @@
+// Opens the metadata DB: better-sqlite3 for `sqlite://…` (the embedded default) or pg for `postgres://…`.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { type Dialect, migrateToLatest } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: Dialect;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function dialectOf(url: string): Dialect {
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('sqlite://'))
+    throw new Error(`database.url "${url}": expected sqlite://PATH, a file path, or postgres://…`);
+  return 'sqlite';
+}
+
+function sqlitePath(url: string): string {
+  return url.startsWith('sqlite://') ? url.slice('sqlite://'.length) : url;
+}
+
+export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: number } = {}): Promise<Db> {
+  const dialect = dialectOf(url);
+  let kysely: Kysely<Database>;
+  if (dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 5 });
+    kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    const file = sqlitePath(url);
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const sqlite = new SqliteDatabase(file);
+    // WAL lets task runners in other processes write while the scheduler reads; busy_timeout queues writers.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 10000');
+    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  if (opts.migrate) await migrateToLatest(kysely, dialect);
+  return { kysely, dialect, url, close: () => kysely.destroy() };
+}

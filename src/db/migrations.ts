@@ -1,0 +1,149 @@
+// Schema migrations, one list for both dialects. Append new migrations; never edit a released one.
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- migrations predate the schema types
+
+function idColumn(db: AnyDb, dialect: Dialect) {
+  return (t: ReturnType<AnyDb['schema']['createTable']>) =>
+    dialect === 'postgres'
+      ? t.addColumn('id', 'serial', (c) => c.primaryKey())
+      : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db: AnyDb) {
+        const withId = idColumn(db, dialect);
+        await db.schema
+          .createTable('dag')
+          .addColumn('dag_id', 'text', (c) => c.primaryKey())
+          .addColumn('fileloc', 'text', (c) => c.notNull())
+          .addColumn('serialized', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('is_paused', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('is_active', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('last_parsed', 'text', (c) => c.notNull())
+          .execute();
+        await withId(db.schema.createTable('import_error'))
+          .addColumn('fileloc', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('dag_id', 'text')
+          .addColumn('task_id', 'text')
+          .addColumn('line', 'integer')
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('timestamp', 'text', (c) => c.notNull())
+          .execute();
+        await withId(db.schema.createTable('dag_run'))
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('run_type', 'text', (c) => c.notNull())
+          .addColumn('logical_date', 'text', (c) => c.notNull())
+          .addColumn('data_interval_start', 'text', (c) => c.notNull())
+          .addColumn('data_interval_end', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('conf', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addColumn('queued_at', 'text', (c) => c.notNull())
+          .addColumn('start_date', 'text')
+          .addColumn('end_date', 'text')
+          .addColumn('last_scheduling_decision', 'text')
+          .addUniqueConstraint('dag_run_dag_id_run_id', ['dag_id', 'run_id'])
+          .addUniqueConstraint('dag_run_dag_id_logical_date', ['dag_id', 'logical_date'])
+          .execute();
+        await db.schema.createIndex('dag_run_state').on('dag_run').columns(['state', 'dag_id']).execute();
+        await db.schema
+          .createTable('task_instance')
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('map_index', 'integer', (c) => c.notNull().defaultTo(-1))
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('try_number', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('max_tries', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('pool', 'text', (c) => c.notNull())
+          .addColumn('pool_slots', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('queue', 'text', (c) => c.notNull())
+          .addColumn('priority_weight', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('queued_at', 'text')
+          .addColumn('start_date', 'text')
+          .addColumn('end_date', 'text')
+          .addColumn('next_retry_at', 'text')
+          .addColumn('hostname', 'text')
+          .addColumn('pid', 'integer')
+          .addColumn('queued_by_job_id', 'integer')
+          .addColumn('external_executor_id', 'text')
+          .addColumn('last_heartbeat', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('task_instance_pk', ['dag_id', 'run_id', 'task_id', 'map_index'])
+          .execute();
+        await db.schema.createIndex('task_instance_state').on('task_instance').columns(['state', 'pool']).execute();
+        await withId(db.schema.createTable('task_instance_history'))
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('map_index', 'integer', (c) => c.notNull())
+          .addColumn('try_number', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('start_date', 'text')
+          .addColumn('end_date', 'text')
+          .addColumn('hostname', 'text')
+          .addColumn('external_executor_id', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('tih_try', ['dag_id', 'run_id', 'task_id', 'map_index', 'try_number'])
+          .execute();
+        await db.schema
+          .createTable('xcom')
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('map_index', 'integer', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('timestamp', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('xcom_pk', ['dag_id', 'run_id', 'task_id', 'map_index', 'key'])
+          .execute();
+        await db.schema
+          .createTable('pool')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('slots', 'integer', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .execute();
+        await withId(db.schema.createTable('job'))
+          .addColumn('job_type', 'text', (c) => c.notNull())
+          .addColumn('hostname', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('start_date', 'text', (c) => c.notNull())
+          .addColumn('latest_heartbeat', 'text', (c) => c.notNull())
+          .execute();
+        await sql`insert into pool (name, slots, description) values ('default_pool', 128, 'Default pool')`.execute(db);
+      },
+    },
+  };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export function migrator(db: AnyDb, dialect: Dialect): Migrator {
+  // Unknown (newer) migrations in the DB make Kysely refuse to run: an old Floe never touches a newer schema.
+  return new Migrator({ db, provider: new InCodeProvider(dialect), migrationTableName: 'floe_migration', migrationLockTableName: 'floe_migration_lock' });
+}
+
+export async function migrateToLatest(db: AnyDb, dialect: Dialect): Promise<string[]> {
+  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  if (error) throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export function latestMigrationName(): string {
+  return Object.keys(migrations('sqlite')).sort().at(-1)!;
+}

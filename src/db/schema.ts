@@ -1,0 +1,122 @@
+// Table types for Kysely. Dates are ISO-8601 UTC strings (same text on SQLite and PostgreSQL, and they sort).
+import type { Generated } from 'kysely';
+
+export interface DagTable {
+  dag_id: string;
+  fileloc: string;
+  serialized: string;
+  hash: string;
+  is_paused: number;
+  is_active: number;
+  last_parsed: string;
+}
+
+export interface ImportErrorTable {
+  id: Generated<number>;
+  fileloc: string;
+  /** 'error' stops the DAG file from loading; 'warning' (e.g. deprecated executorConfig keys) does not. */
+  kind: string;
+  dag_id: string | null;
+  task_id: string | null;
+  line: number | null;
+  message: string;
+  timestamp: string;
+}
+
+export interface DagRunTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  run_type: string;
+  logical_date: string;
+  data_interval_start: string;
+  data_interval_end: string;
+  state: string;
+  conf: string;
+  queued_at: string;
+  start_date: string | null;
+  end_date: string | null;
+  /** Set when something about the run changed and its tasks need another look. */
+  last_scheduling_decision: string | null;
+}
+
+export interface TaskInstanceTable {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  state: string;
+  try_number: number;
+  max_tries: number;
+  pool: string;
+  pool_slots: number;
+  queue: string;
+  priority_weight: number;
+  queued_at: string | null;
+  start_date: string | null;
+  end_date: string | null;
+  next_retry_at: string | null;
+  hostname: string | null;
+  pid: number | null;
+  /** The scheduler job that queued this try. */
+  queued_by_job_id: number | null;
+  /** Executor's handle for the try: pod name/uid, queue job id, … */
+  external_executor_id: string | null;
+  last_heartbeat: string | null;
+  /** Why the try ended as it did (failure reason, timeout, zombie, …). */
+  reason: string | null;
+  updated_at: string;
+}
+
+export interface TaskInstanceHistoryTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  state: string;
+  start_date: string | null;
+  end_date: string | null;
+  hostname: string | null;
+  external_executor_id: string | null;
+  reason: string | null;
+  recorded_at: string;
+}
+
+export interface XComTable {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  key: string;
+  value: string;
+  timestamp: string;
+}
+
+export interface PoolTable {
+  name: string;
+  slots: number;
+  description: string | null;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  job_type: string;
+  hostname: string;
+  pid: number;
+  state: string;
+  start_date: string;
+  latest_heartbeat: string;
+}
+
+export interface Database {
+  dag: DagTable;
+  import_error: ImportErrorTable;
+  dag_run: DagRunTable;
+  task_instance: TaskInstanceTable;
+  task_instance_history: TaskInstanceHistoryTable;
+  xcom: XComTable;
+  pool: PoolTable;
+  job: JobTable;
+}
