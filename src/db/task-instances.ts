@@ -1,0 +1,102 @@
+// Task-instance writes shared by the task runner and the scheduler. Every write names the try it is about
+// (`try_number`) and the states it may come from, so a late or duplicate writer changes nothing.
+import type { Kysely, Transaction } from 'kysely';
+import type { TIKey } from '../executors/types.ts';
+import { nowIso } from '../util/time.ts';
+import type { Database } from './schema.ts';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+/** Column values of a TI key, for `.where((eb) => eb.and(keyColumns(k)))`. */
+export const keyColumns = (k: TIKey) => ({ dag_id: k.dagId, run_id: k.runId, task_id: k.taskId, map_index: k.mapIndex });
+
+export async function getTI(db: Q, k: TIKey) {
+  return db.selectFrom('task_instance').selectAll().where((eb) => eb.and(keyColumns(k))).executeTakeFirst();
+}
+
+/** queued → running for exactly this try. False when the try is not (or no longer) queued: do not run it. */
+export async function claimTry(db: Q, k: TIKey, tryNumber: number, info: { hostname: string; pid: number }): Promise<boolean> {
+  const now = nowIso();
+  const r = await db.updateTable('task_instance').set({ state: 'running', start_date: now, end_date: null, hostname: info.hostname, pid: info.pid, last_heartbeat: now, reason: null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
+    .where('try_number', '=', tryNumber)
+    .where('state', '=', 'queued')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function heartbeat(db: Q, k: TIKey, tryNumber: number): Promise<boolean> {
+  const r = await db.updateTable('task_instance').set({ last_heartbeat: nowIso() }).where((eb) => eb.and(keyColumns(k)))
+    .where('try_number', '=', tryNumber)
+    .where('state', '=', 'running')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export interface TryEnd {
+  state: 'success' | 'failed' | 'up_for_retry' | 'skipped';
+  reason: string | null;
+  nextRetryAt?: string | null;
+}
+
+/**
+ * Ends one try: the TI moves to its final state for this try and the try is written to the history.
+ * Only from queued/running and only for the given try number; returns false (and writes nothing) otherwise.
+ */
+export async function finishTry(db: Kysely<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running']): Promise<boolean> {
+  return db.transaction().execute(async (trx) => finishTryIn(trx, k, tryNumber, end, from));
+}
+
+export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running']): Promise<boolean> {
+  const now = nowIso();
+  const r = await trx.updateTable('task_instance').set({ state: end.state, end_date: now, reason: end.reason, next_retry_at: end.nextRetryAt ?? null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
+    .where('try_number', '=', tryNumber)
+    .where('state', 'in', from)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  const ti = (await getTI(trx, k))!;
+  await trx
+    .insertInto('task_instance_history')
+    .values({
+      dag_id: k.dagId,
+      run_id: k.runId,
+      task_id: k.taskId,
+      map_index: k.mapIndex,
+      try_number: tryNumber,
+      state: end.state,
+      start_date: ti.start_date,
+      end_date: now,
+      hostname: ti.hostname,
+      external_executor_id: ti.external_executor_id,
+      reason: end.reason,
+      recorded_at: now,
+    })
+    .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).doNothing())
+    .execute();
+  // Touch the run so the scheduler looks at it again.
+  await trx.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).execute();
+  return true;
+}
+
+export async function pushXcom(db: Q, k: TIKey, key: string, value: unknown): Promise<void> {
+  const json = JSON.stringify(value);
+  if (json === undefined) return;
+  const now = nowIso();
+  await db
+    .insertInto('xcom')
+    .values({ dag_id: k.dagId, run_id: k.runId, task_id: k.taskId, map_index: k.mapIndex, key, value: json, timestamp: now })
+    .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'key']).doUpdateSet({ value: json, timestamp: now }))
+    .execute();
+}
+
+export async function pullXcom(db: Q, dagId: string, runId: string, taskId: string, key = 'return_value', mapIndex = -1): Promise<unknown> {
+  const row = await db
+    .selectFrom('xcom')
+    .select('value')
+    .where('dag_id', '=', dagId)
+    .where('run_id', '=', runId)
+    .where('task_id', '=', taskId)
+    .where('map_index', '=', mapIndex)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row ? JSON.parse(row.value) : undefined;
+}

@@ -1,0 +1,149 @@
+// The local executor: a pool of `parallelism` warm runner processes (or one fresh process per try with
+// core.isolateTasks). A runner process that dies mid-try is reported with the signal/exit code as reason.
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tsxExecArgv } from '../../util/node-args.ts';
+import type { WarmReply, WarmRunnerSettings } from '../../worker/warm-runner.ts';
+import type { Executor, ExecutorEvent, ExecutorOptions, TaskRef, Workload } from '../types.ts';
+
+const RUNNER = fileURLToPath(new URL('../../worker/warm-runner.ts', import.meta.url));
+/** Extra time a runner gets past executionTimeout to record the timeout itself before it is killed. */
+const KILL_GRACE_MS = 5000;
+
+interface Slot {
+  child: ChildProcess;
+  ready: boolean;
+  work: Workload | null;
+  timer: NodeJS.Timeout | null;
+  killReason: string | null;
+}
+
+export interface LocalExecutorConfig {
+  parallelism: number;
+  isolate: boolean;
+  runner: WarmRunnerSettings;
+}
+
+export class LocalExecutor implements Executor {
+  readonly name = 'local';
+  private readonly slots = new Set<Slot>();
+  private readonly pending: Workload[] = [];
+  private events: ExecutorEvent[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly cfg: LocalExecutorConfig,
+    private readonly opts: ExecutorOptions,
+  ) {}
+
+  async start(): Promise<void> {}
+
+  queue(work: Workload): void {
+    this.pending.push(work);
+    this.dispatch();
+  }
+
+  async sync(): Promise<ExecutorEvent[]> {
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  openSlots(): number {
+    let busy = this.pending.length;
+    for (const s of this.slots) if (s.work) busy++;
+    return Math.max(0, this.cfg.parallelism - busy);
+  }
+
+  async adopt(running: TaskRef[]): Promise<TaskRef[]> {
+    // Processes of another scheduler cannot be taken over; zombie detection ends their tries.
+    return running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.slots].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+          s.child.once('exit', () => resolve());
+          s.child.kill('SIGTERM');
+          setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
+        }),
+    );
+    await Promise.all(exits);
+  }
+
+  private emit(e: ExecutorEvent): void {
+    this.events.push(e);
+    this.opts.wake();
+  }
+
+  private dispatch(): void {
+    while (this.pending.length) {
+      let slot = [...this.slots].find((s) => s.ready && !s.work);
+      if (!slot) {
+        if (this.slots.size >= this.cfg.parallelism || this.stopping) return;
+        this.spawn();
+        continue; // the new runner takes work once it says ready
+      }
+      this.assign(slot, this.pending.shift()!);
+    }
+  }
+
+  private spawn(): Slot {
+    const child = fork(RUNNER, [], {
+      execArgv: tsxExecArgv(),
+      env: { ...process.env, FLOE_RUNNER_SETTINGS: JSON.stringify(this.cfg.runner) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const slot: Slot = { child, ready: false, work: null, timer: null, killReason: null };
+    this.slots.add(slot);
+    child.on('message', (m: WarmReply) => this.onMessage(slot, m));
+    child.on('exit', (code, signal) => this.onExit(slot, code, signal));
+    child.on('error', () => {});
+    return slot;
+  }
+
+  private assign(slot: Slot, work: Workload): void {
+    slot.work = work;
+    slot.killReason = null;
+    if (work.executionTimeout != null) {
+      slot.timer = setTimeout(() => {
+        slot.killReason = `killed: the try ran ${work.executionTimeout}s (executionTimeout) and did not stop`;
+        slot.child.kill('SIGKILL');
+      }, work.executionTimeout * 1000 + KILL_GRACE_MS);
+    }
+    slot.child.send({ type: 'run', key: work.key, tryNumber: work.tryNumber });
+    this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: `pid:${slot.child.pid}` });
+  }
+
+  private onMessage(slot: Slot, m: WarmReply): void {
+    if (m.type === 'ready') {
+      slot.ready = true;
+    } else if (m.type === 'done' && slot.work) {
+      const work = slot.work;
+      this.release(slot);
+      this.emit({ key: work.key, tryNumber: work.tryNumber, state: m.ran && m.state === 'success' ? 'success' : 'failed', reason: m.reason ?? undefined });
+      if (this.cfg.isolate) slot.child.kill('SIGTERM');
+    }
+    this.dispatch();
+  }
+
+  private release(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.work = null;
+  }
+
+  private onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    this.slots.delete(slot);
+    const work = slot.work;
+    if (work) {
+      this.release(slot);
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason: slot.killReason ?? `task process (pid ${slot.child.pid}) ${how} before recording a result` });
+    }
+    if (!this.stopping) this.dispatch();
+  }
+}

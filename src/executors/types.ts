@@ -1,0 +1,59 @@
+// The one executor contract. The scheduler owns the DB and every state decision; an executor only
+// launches work and reports what it observed.
+import type { ExecutorConfig } from '../sdk/types.ts';
+
+export interface TIKey {
+  dagId: string;
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+}
+
+export interface Workload {
+  key: TIKey;
+  tryNumber: number;
+  /** The task-runner command (`floe tasks run …`); executors that run processes use it as is. */
+  command: string[];
+  queue: string;
+  executorConfig: ExecutorConfig | null;
+  /** Absolute path of the DAG file, for runners that load it directly. */
+  fileloc: string;
+  /** Seconds; the executor stops the try's process if the runner cannot (null: no limit). */
+  executionTimeout: number | null;
+}
+
+/** What an executor saw happen to a try. `success`/`failed` mean the try's process is over. */
+export interface ExecutorEvent {
+  key: TIKey;
+  tryNumber: number;
+  state: 'running' | 'success' | 'failed';
+  /** Why, when the executor knows more than the runner could record (killed, OOM, pod evicted, …). */
+  reason?: string;
+  /** Executor's handle for the try (process id, pod name/uid, job id). */
+  externalId?: string;
+}
+
+export interface TaskRef {
+  key: TIKey;
+  tryNumber: number;
+  externalId: string | null;
+}
+
+export interface Executor {
+  readonly name: string;
+  start(): Promise<void>;
+  queue(work: Workload): void;
+  /** Drains events observed since the last call. */
+  sync(): Promise<ExecutorEvent[]>;
+  openSlots(): number;
+  /** Takes over tries launched by a dead scheduler; returns those it could NOT adopt. */
+  adopt(running: TaskRef[]): Promise<TaskRef[]>;
+  stop(): Promise<void>;
+}
+
+export interface ExecutorOptions {
+  /** Called when an event is ready, so the scheduler loop can wake instead of waiting for its next tick. */
+  wake: () => void;
+}
+
+export const tiKeyString = (k: TIKey): string => `${k.dagId}/${k.runId}/${k.taskId}/${k.mapIndex}`;

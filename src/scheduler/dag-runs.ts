@@ -1,0 +1,122 @@
+// Creating DAG runs: scheduled (timetable), manual (trigger), backfill. Unique (dag_id, run_id) and
+// (dag_id, logical_date) constraints make creation idempotent, also across schedulers.
+import type { Kysely } from 'kysely';
+import type { SerializedDag } from '../dag/model.ts';
+import type { Database } from '../db/schema.ts';
+import { nowIso } from '../util/time.ts';
+import { type DagRunInfo, makeTimetable } from './timetable.ts';
+
+export type RunType = 'scheduled' | 'manual' | 'backfill' | 'test';
+
+export const runIdFor = (type: RunType, logicalDate: Date): string => `${type}__${logicalDate.toISOString()}`;
+
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(err?.message ?? '');
+}
+
+export interface NewRun {
+  dagId: string;
+  runId: string;
+  runType: RunType;
+  info: DagRunInfo;
+  conf?: Record<string, unknown>;
+}
+
+/** Inserts a queued DAG run; returns false when a run with that id or logical date already exists. */
+export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<boolean> {
+  try {
+    await db
+      .insertInto('dag_run')
+      .values({
+        dag_id: run.dagId,
+        run_id: run.runId,
+        run_type: run.runType,
+        logical_date: run.info.logicalDate.toISOString(),
+        data_interval_start: run.info.dataInterval.start.toISOString(),
+        data_interval_end: run.info.dataInterval.end.toISOString(),
+        state: 'queued',
+        conf: JSON.stringify(run.conf ?? {}),
+        queued_at: nowIso(),
+        start_date: null,
+        end_date: null,
+        last_scheduling_decision: null,
+      })
+      .execute();
+    return true;
+  } catch (e) {
+    if (isUniqueViolation(e)) return false;
+    throw e;
+  }
+}
+
+/** Creates the scheduled runs that are due for one DAG, up to its maxActiveRuns. Returns how many. */
+export async function createDueRuns(db: Kysely<Database>, dag: SerializedDag, now: Date): Promise<number> {
+  if (dag.schedule === null) return 0;
+  const tt = makeTimetable(dag.schedule, dag.timezone);
+  const active = await db
+    .selectFrom('dag_run')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('dag_id', '=', dag.dagId)
+    .where('state', 'in', ['queued', 'running'])
+    .executeTakeFirstOrThrow();
+  let room = dag.maxActiveRuns - Number(active.n);
+  let created = 0;
+  while (room > 0) {
+    const last = await db
+      .selectFrom('dag_run')
+      .select(['data_interval_start', 'data_interval_end'])
+      .where('dag_id', '=', dag.dagId)
+      .where('run_type', '=', 'scheduled')
+      .orderBy('logical_date', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const next = tt.nextDagRunInfo({
+      lastInterval: last ? { start: new Date(last.data_interval_start), end: new Date(last.data_interval_end) } : null,
+      startDate: dag.startDate ? new Date(dag.startDate) : null,
+      endDate: dag.endDate ? new Date(dag.endDate) : null,
+      catchup: dag.catchup,
+      now,
+    });
+    if (!next) break;
+    const ok = await insertRun(db, { dagId: dag.dagId, runId: runIdFor('scheduled', next.logicalDate), runType: 'scheduled', info: next });
+    // Another scheduler (or a manual run at that logical date) got there first: nothing more to do this time.
+    if (!ok) break;
+    created++;
+    room--;
+  }
+  return created;
+}
+
+/** A manual run (`floe dags trigger`): logical date now unless given, data interval inferred. */
+export async function triggerRun(
+  db: Kysely<Database>,
+  dag: SerializedDag,
+  opts: { logicalDate?: Date; conf?: Record<string, unknown>; runId?: string; runType?: RunType } = {},
+): Promise<string> {
+  const logicalDate = opts.logicalDate ?? new Date();
+  const tt = makeTimetable(dag.schedule, dag.timezone);
+  const runType = opts.runType ?? 'manual';
+  const runId = opts.runId ?? runIdFor(runType, logicalDate);
+  const ok = await insertRun(db, { dagId: dag.dagId, runId, runType, info: { logicalDate, dataInterval: tt.inferManualDataInterval(logicalDate) }, conf: opts.conf });
+  if (!ok) throw new Error(`DAG ${dag.dagId} already has a run with id ${runId} or logical date ${logicalDate.toISOString()}`);
+  return runId;
+}
+
+/** Creates backfill runs for every interval whose logical date is in [from, to]; returns all their run ids. */
+export async function createBackfillRuns(db: Kysely<Database>, dag: SerializedDag, from: Date, to: Date): Promise<{ runIds: string[]; existing: string[] }> {
+  if (dag.schedule === null) throw new Error(`DAG ${dag.dagId} has no schedule (schedule: null): nothing to backfill`);
+  const tt = makeTimetable(dag.schedule, dag.timezone);
+  const infos = tt.runsBetween(from, to, { startDate: dag.startDate ? new Date(dag.startDate) : null, endDate: dag.endDate ? new Date(dag.endDate) : null });
+  const runIds: string[] = [];
+  const existing: string[] = [];
+  for (const info of infos) {
+    const runId = runIdFor('backfill', info.logicalDate);
+    if (await insertRun(db, { dagId: dag.dagId, runId, runType: 'backfill', info })) runIds.push(runId);
+    else {
+      const row = await db.selectFrom('dag_run').select('run_id').where('dag_id', '=', dag.dagId).where('logical_date', '=', info.logicalDate.toISOString()).executeTakeFirst();
+      if (row) existing.push(row.run_id);
+    }
+  }
+  return { runIds, existing };
+}

@@ -1,0 +1,147 @@
+// The critical section: scheduled → queued within executor slots, pools and each DAG's maxActiveTasks.
+// On PostgreSQL the pool rows are locked (FOR UPDATE) so schedulers queue one at a time, and candidate
+// rows are taken with SKIP LOCKED; no try is queued twice and no pool over-fills.
+import type { Logger } from 'pino';
+import type { SerializedDag, SerializedTask } from '../dag/model.ts';
+import type { Db } from '../db/connect.ts';
+import type { Executor, Workload } from '../executors/types.ts';
+import { nowIso } from '../util/time.ts';
+
+export interface QueueingContext {
+  executor: Executor;
+  jobId: number;
+  dags: Map<string, { dag: SerializedDag; paused: boolean }>;
+  scope?: { dagId: string; runIds: string[] };
+  log: Logger;
+}
+
+export interface Candidate {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  pool: string;
+  pool_slots: number;
+}
+
+/** Pure choice of which candidates (already in priority order) fit the limits. */
+export function chooseToQueue(
+  candidates: Candidate[],
+  limits: { slots: number; poolFree: Map<string, number>; dagFree: Map<string, number> },
+  onNoPool?: (c: Candidate) => void,
+): Candidate[] {
+  const chosen: Candidate[] = [];
+  const poolFree = new Map(limits.poolFree);
+  const dagFree = new Map(limits.dagFree);
+  for (const c of candidates) {
+    if (chosen.length >= limits.slots) break;
+    const pf = poolFree.get(c.pool);
+    if (pf === undefined) {
+      onNoPool?.(c);
+      continue;
+    }
+    if (pf < c.pool_slots) continue;
+    const df = dagFree.get(c.dag_id) ?? 0;
+    if (df <= 0) continue;
+    poolFree.set(c.pool, pf - c.pool_slots);
+    dagFree.set(c.dag_id, df - 1);
+    chosen.push(c);
+  }
+  return chosen;
+}
+
+export const taskRunCommand = (c: { dagId: string; runId: string; taskId: string; mapIndex: number }, tryNumber: number): string[] => [
+  'floe', 'tasks', 'run', c.dagId, c.taskId, c.runId, '--try', String(tryNumber), '--map-index', String(c.mapIndex),
+];
+
+const warnedNoPool = new Set<string>();
+const taskMaps = new WeakMap<SerializedDag, Map<string, SerializedTask>>();
+export function taskOf(dag: SerializedDag, taskId: string): SerializedTask | undefined {
+  let m = taskMaps.get(dag);
+  if (!m) taskMaps.set(dag, (m = new Map(dag.tasks.map((t) => [t.taskId, t]))));
+  return m.get(taskId);
+}
+
+export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise<number> {
+  const slots = ctx.executor.openSlots();
+  if (slots <= 0) return 0;
+  const chosen = await db.kysely.transaction().execute(async (trx) => {
+    let poolQuery = trx.selectFrom('pool').select(['name', 'slots']);
+    if (db.dialect === 'postgres') poolQuery = poolQuery.forUpdate();
+    const pools = await poolQuery.execute();
+    const used = await trx
+      .selectFrom('task_instance')
+      .select(['pool', (eb) => eb.fn.sum<number>('pool_slots').as('n')])
+      .where('state', 'in', ['queued', 'running'])
+      .groupBy('pool')
+      .execute();
+    const usedBy = new Map(used.map((u) => [u.pool, Number(u.n)]));
+    const poolFree = new Map(pools.map((p) => [p.name, p.slots - (usedBy.get(p.name) ?? 0)]));
+    const activePerDag = await trx
+      .selectFrom('task_instance')
+      .select(['dag_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('state', 'in', ['queued', 'running'])
+      .groupBy('dag_id')
+      .execute();
+    const activeBy = new Map(activePerDag.map((a) => [a.dag_id, Number(a.n)]));
+    const dagFree = new Map<string, number>();
+    for (const [id, c] of ctx.dags) if (!c.paused) dagFree.set(id, c.dag.maxActiveTasks - (activeBy.get(id) ?? 0));
+
+    let q = trx
+      .selectFrom('task_instance as ti')
+      .innerJoin('dag_run as dr', (j) => j.onRef('dr.dag_id', '=', 'ti.dag_id').onRef('dr.run_id', '=', 'ti.run_id'))
+      .select(['ti.dag_id', 'ti.run_id', 'ti.task_id', 'ti.map_index', 'ti.try_number', 'ti.pool', 'ti.pool_slots'])
+      .where('ti.state', '=', 'scheduled')
+      .where('dr.state', '=', 'running')
+      .orderBy('ti.priority_weight', 'desc')
+      .orderBy('dr.logical_date')
+      .orderBy('ti.task_id')
+      .limit(Math.max(slots * 4, 64));
+    if (ctx.scope) q = q.where('ti.dag_id', '=', ctx.scope.dagId).where('ti.run_id', 'in', ctx.scope.runIds);
+    if (db.dialect === 'postgres') q = q.forUpdate('ti').skipLocked();
+    const candidates = await q.execute();
+    const picked = chooseToQueue(candidates, { slots, poolFree, dagFree }, (c) => {
+      if (warnedNoPool.has(`${c.dag_id}.${c.task_id}`)) return;
+      warnedNoPool.add(`${c.dag_id}.${c.task_id}`);
+      ctx.log.warn({ dagId: c.dag_id, taskId: c.task_id, pool: c.pool }, `task waits: pool "${c.pool}" does not exist (create it with floe pools set)`);
+    });
+    const t = nowIso();
+    // Group by run so each UPDATE is one statement for many tasks.
+    const byRun = new Map<string, Candidate[]>();
+    for (const c of picked) {
+      const k = `${c.dag_id}\u0000${c.run_id}`;
+      byRun.set(k, [...(byRun.get(k) ?? []), c]);
+    }
+    for (const group of byRun.values())
+      for (let i = 0; i < group.length; i += 500) {
+        const part = group.slice(i, i + 500);
+        await trx
+          .updateTable('task_instance')
+          .set((eb) => ({ state: 'queued', try_number: eb('try_number', '+', 1), queued_at: t, queued_by_job_id: ctx.jobId, updated_at: t, external_executor_id: null, reason: null }))
+          .where('dag_id', '=', part[0].dag_id)
+          .where('run_id', '=', part[0].run_id)
+          .where('task_id', 'in', part.map((c) => c.task_id))
+          .where('state', '=', 'scheduled')
+          .execute();
+      }
+    return picked;
+  });
+  for (const c of chosen) {
+    const cached = ctx.dags.get(c.dag_id)!;
+    const task = taskOf(cached.dag, c.task_id);
+    const key = { dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, mapIndex: c.map_index };
+    const tryNumber = c.try_number + 1;
+    const work: Workload = {
+      key,
+      tryNumber,
+      command: taskRunCommand(key, tryNumber),
+      queue: task?.queue ?? 'default',
+      executorConfig: task?.executorConfig ?? null,
+      fileloc: cached.dag.fileloc,
+      executionTimeout: task?.executionTimeout ?? null,
+    };
+    ctx.executor.queue(work);
+  }
+  return chosen.length;
+}

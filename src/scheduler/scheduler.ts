@@ -1,0 +1,382 @@
+// The scheduler loop: executor events → run creation → task decisions → queueing → housekeeping.
+// Decisions are the pure functions of decisions.ts / trigger-rules.ts; this file reads and writes rows.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { SerializedDag } from '../dag/model.ts';
+import type { Db } from '../db/connect.ts';
+import { finishTry, keyColumns } from '../db/task-instances.ts';
+import type { Executor, ExecutorEvent, TIKey } from '../executors/types.ts';
+import { nowIso } from '../util/time.ts';
+import { createDueRuns } from './dag-runs.ts';
+import { decideRunState, decideTaskChanges, failureState, retryDelaySeconds } from './decisions.ts';
+import { queueScheduledTasks, taskOf } from './queueing.ts';
+import { isTIState, type TIState } from './states.ts';
+
+export interface SchedulerOptions {
+  db: Db;
+  executor: Executor;
+  log: Logger;
+  loopIntervalMs: number;
+  zombieThresholdMs: number;
+  healthCheckThresholdMs: number;
+  /** Restrict to one DAG's given runs (`dags test`, `dags backfill`); no scheduled runs are created then. */
+  scope?: { dagId: string; runIds: string[] };
+  /** Called after each DAG-run state change (progress displays). */
+  onRunFinished?: (dagId: string, runId: string, state: string) => void;
+  now?: () => Date;
+}
+
+interface CachedDag {
+  hash: string;
+  dag: SerializedDag;
+  paused: boolean;
+}
+
+const HOUSEKEEPING_MS = 2000;
+const RUN_CREATION_MS = 1000;
+const JOB_HEARTBEAT_MS = 5000;
+
+export class Scheduler {
+  jobId = 0;
+  private readonly dags = new Map<string, CachedDag>();
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private stopped = false;
+  private lastHousekeeping = 0;
+  private lastRunCreation = 0;
+  private lastJobHeartbeat = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  /** Wakes the loop now (executor events, new runs). */
+  wake = (): void => {
+    this.woken = true;
+    this.wakeUp?.();
+  };
+
+  async start(): Promise<void> {
+    const t = nowIso();
+    const job = await this.o.db.kysely
+      .insertInto('job')
+      .values({ job_type: this.o.scope ? 'scoped_scheduler' : 'scheduler', hostname: hostname(), pid: process.pid, state: 'running', start_date: t, latest_heartbeat: t })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    this.jobId = job.id;
+    await this.o.executor.start();
+    this.o.log.info({ jobId: this.jobId, executor: this.o.executor.name }, 'scheduler started');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.o.executor.stop();
+    await this.o.db.kysely.updateTable('job').set({ state: 'stopped', latest_heartbeat: nowIso() }).where('id', '=', this.jobId).execute();
+  }
+
+  /** Runs loops until `done()` says so (checked after every loop) or stop() is called. */
+  async run(done: () => boolean | Promise<boolean> = () => false): Promise<void> {
+    while (!this.stopped) {
+      this.woken = false;
+      try {
+        await this.loopOnce();
+      } catch (e) {
+        // Nothing a DAG or a bad row does may end the scheduler: log and carry on.
+        this.o.log.error({ err: e }, 'scheduler loop failed; continuing');
+      }
+      if (await done()) return;
+      if (!this.woken && !this.stopped)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.o.loopIntervalMs);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      this.wakeUp = null;
+    }
+  }
+
+  async loopOnce(): Promise<void> {
+    const now = this.now();
+    await this.refreshDags();
+    await this.processEvents(await this.o.executor.sync());
+    if (!this.o.scope && now.getTime() - this.lastRunCreation >= RUN_CREATION_MS) {
+      this.lastRunCreation = now.getTime();
+      for (const { dag, paused } of this.dags.values()) {
+        if (paused) continue;
+        try {
+          if ((await createDueRuns(this.o.db.kysely, dag, now)) > 0) this.woken = true;
+        } catch (e) {
+          this.o.log.error({ err: e, dagId: dag.dagId }, 'could not create DAG runs');
+        }
+      }
+    }
+    await this.startQueuedRuns(now);
+    await this.scheduleRuns(now);
+    const queued = await queueScheduledTasks(this.o.db, {
+      executor: this.o.executor,
+      jobId: this.jobId,
+      dags: this.dags,
+      scope: this.o.scope,
+      log: this.o.log,
+    });
+    if (queued > 0) this.woken = this.woken || this.o.executor.openSlots() > 0;
+    if (now.getTime() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
+      this.lastHousekeeping = now.getTime();
+      await this.housekeeping(now);
+    }
+  }
+
+  private async refreshDags(): Promise<void> {
+    let q = this.o.db.kysely.selectFrom('dag').select(['dag_id', 'hash', 'is_paused']).where('is_active', '=', 1);
+    if (this.o.scope) q = q.where('dag_id', '=', this.o.scope.dagId);
+    const rows = await q.execute();
+    const seen = new Set<string>();
+    for (const r of rows) {
+      seen.add(r.dag_id);
+      const cur = this.dags.get(r.dag_id);
+      if (cur && cur.hash === r.hash) {
+        cur.paused = r.is_paused === 1;
+        continue;
+      }
+      const full = await this.o.db.kysely.selectFrom('dag').select('serialized').where('dag_id', '=', r.dag_id).executeTakeFirstOrThrow();
+      this.dags.set(r.dag_id, { hash: r.hash, dag: JSON.parse(full.serialized) as SerializedDag, paused: r.is_paused === 1 });
+    }
+    for (const id of this.dags.keys()) if (!seen.has(id)) this.dags.delete(id);
+  }
+
+  /** Executor saw a try's process end: if the runner did not record an outcome, the try failed. */
+  private async processEvents(events: ExecutorEvent[]): Promise<void> {
+    const db = this.o.db.kysely;
+    for (const ev of events) {
+      if (ev.state === 'running') {
+        if (ev.externalId)
+          await db
+            .updateTable('task_instance')
+            .set({ external_executor_id: ev.externalId })
+            .where((eb) => eb.and(keyColumns(ev.key)))
+            .where('try_number', '=', ev.tryNumber)
+            .execute();
+        continue;
+      }
+      const ti = await db.selectFrom('task_instance').select(['state', 'try_number']).where((eb) => eb.and(keyColumns(ev.key))).executeTakeFirst();
+      if (!ti || ti.try_number !== ev.tryNumber || (ti.state !== 'queued' && ti.state !== 'running')) continue;
+      const reason = ev.reason ?? `the executor reports the try ${ev.state === 'success' ? 'ended' : 'failed'} but the task runner recorded no result`;
+      await this.failTry(ev.key, ev.tryNumber, reason);
+    }
+  }
+
+  /** Ends a try as failed or up_for_retry (per the task's retries), with a reason. */
+  async failTry(k: TIKey, tryNumber: number, reason: string): Promise<void> {
+    const cached = this.dags.get(k.dagId);
+    const task = cached ? taskOf(cached.dag, k.taskId) : undefined;
+    const retries = task?.retries ?? 0;
+    const state = failureState(tryNumber, retries);
+    const nextRetryAt = state === 'up_for_retry' && task ? new Date(this.now().getTime() + retryDelaySeconds(task, tryNumber) * 1000).toISOString() : null;
+    if (await finishTry(this.o.db.kysely, k, tryNumber, { state, reason, nextRetryAt })) {
+      this.o.log.warn({ ti: k, tryNumber, state }, reason);
+      this.woken = true;
+    }
+  }
+
+  /** queued → running for runs within maxActiveRuns; creates their task instances. */
+  private async startQueuedRuns(now: Date): Promise<void> {
+    const db = this.o.db.kysely;
+    let q = db.selectFrom('dag_run').select(['dag_id', 'run_id']).where('state', '=', 'queued').orderBy('logical_date');
+    if (this.o.scope) q = q.where('dag_id', '=', this.o.scope.dagId).where('run_id', 'in', this.o.scope.runIds);
+    const queued = await q.execute();
+    if (!queued.length) return;
+    const runningCounts = new Map(
+      (await db.selectFrom('dag_run').select(['dag_id', (eb) => eb.fn.countAll<number>().as('n')]).where('state', '=', 'running').groupBy('dag_id').execute()).map(
+        (r) => [r.dag_id, Number(r.n)],
+      ),
+    );
+    for (const run of queued) {
+      const cached = this.dags.get(run.dag_id);
+      if (!cached || cached.paused) continue;
+      const running = runningCounts.get(run.dag_id) ?? 0;
+      if (running >= cached.dag.maxActiveRuns) continue;
+      const started = await db.transaction().execute(async (trx) => {
+        const r = await trx
+          .updateTable('dag_run')
+          .set({ state: 'running', start_date: now.toISOString(), last_scheduling_decision: null })
+          .where('dag_id', '=', run.dag_id)
+          .where('run_id', '=', run.run_id)
+          .where('state', '=', 'queued')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) return false;
+        const t = now.toISOString();
+        const rows = cached.dag.tasks.map((task) => ({
+          dag_id: run.dag_id,
+          run_id: run.run_id,
+          task_id: task.taskId,
+          map_index: -1,
+          state: 'none',
+          try_number: 0,
+          max_tries: task.retries,
+          pool: task.pool,
+          pool_slots: task.poolSlots,
+          queue: task.queue,
+          priority_weight: 1,
+          queued_at: null,
+          start_date: null,
+          end_date: null,
+          next_retry_at: null,
+          hostname: null,
+          pid: null,
+          queued_by_job_id: null,
+          external_executor_id: null,
+          last_heartbeat: null,
+          reason: null,
+          updated_at: t,
+        }));
+        for (let i = 0; i < rows.length; i += 200)
+          await trx.insertInto('task_instance').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+        return true;
+      });
+      if (started) runningCounts.set(run.dag_id, running + 1);
+    }
+  }
+
+  /** Applies trigger rules / due retries to runs that changed, and finishes runs whose tasks are all done. */
+  private async scheduleRuns(now: Date): Promise<void> {
+    const db = this.o.db.kysely;
+    let q = db
+      .selectFrom('dag_run')
+      .select(['dag_id', 'run_id'])
+      .where('state', '=', 'running')
+      .where((eb) => eb.or([eb('last_scheduling_decision', 'is', null), eb('last_scheduling_decision', '<', new Date(now.getTime() - 10_000).toISOString())]));
+    if (this.o.scope) q = q.where('dag_id', '=', this.o.scope.dagId).where('run_id', 'in', this.o.scope.runIds);
+    const runs = await q.execute();
+    for (const run of runs) {
+      const cached = this.dags.get(run.dag_id);
+      if (!cached) continue;
+      const decidedAt = nowIso();
+      // Mark first: a try finishing while we decide clears the mark again, so no change is missed.
+      await db.updateTable('dag_run').set({ last_scheduling_decision: decidedAt }).where('dag_id', '=', run.dag_id).where('run_id', '=', run.run_id).execute();
+      const tis = await db
+        .selectFrom('task_instance')
+        .select(['task_id', 'state', 'try_number', 'next_retry_at'])
+        .where('dag_id', '=', run.dag_id)
+        .where('run_id', '=', run.run_id)
+        .execute();
+      const rows = tis.map((t) => ({ taskId: t.task_id, state: (isTIState(t.state) ? t.state : 'none') as TIState, tryNumber: t.try_number, nextRetryAt: t.next_retry_at }));
+      const changes = decideTaskChanges(cached.dag, rows, now);
+      if (changes.length) {
+        await db.transaction().execute(async (trx) => {
+          const byTarget = new Map<string, { from: string; ids: string[] }[]>();
+          for (const c of changes) {
+            const list = byTarget.get(c.to) ?? [];
+            let g = list.find((x) => x.from === c.from);
+            if (!g) list.push((g = { from: c.from, ids: [] }));
+            g.ids.push(c.taskId);
+            byTarget.set(c.to, list);
+          }
+          const t = nowIso();
+          for (const [to, groups] of byTarget)
+            for (const g of groups)
+              for (let i = 0; i < g.ids.length; i += 500) {
+                const end = to === 'skipped' || to === 'upstream_failed' || to === 'removed' ? t : null;
+                await trx
+                  .updateTable('task_instance')
+                  .set({ state: to, updated_at: t, ...(end ? { end_date: end } : {}), ...(to === 'scheduled' ? { next_retry_at: null } : {}) })
+                  .where('dag_id', '=', run.dag_id)
+                  .where('run_id', '=', run.run_id)
+                  .where('task_id', 'in', g.ids.slice(i, i + 500))
+                  .where('state', '=', g.from)
+                  .execute();
+              }
+        });
+      }
+      const states = new Map(rows.map((r) => [r.taskId, r.state]));
+      for (const c of changes) states.set(c.taskId, c.to);
+      const runState = decideRunState(cached.dag, states);
+      if (runState !== 'running') {
+        const r = await db
+          .updateTable('dag_run')
+          .set({ state: runState, end_date: nowIso() })
+          .where('dag_id', '=', run.dag_id)
+          .where('run_id', '=', run.run_id)
+          .where('state', '=', 'running')
+          .where('last_scheduling_decision', '=', decidedAt)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 1) {
+          this.o.log.info({ dagId: run.dag_id, runId: run.run_id, state: runState }, 'DAG run finished');
+          this.o.onRunFinished?.(run.dag_id, run.run_id, runState);
+          this.woken = true; // room for the next queued run
+        }
+      }
+    }
+  }
+
+  /** Zombies (no runner heartbeat), runaway timeouts, due retries, dead schedulers' queued work. */
+  private async housekeeping(now: Date): Promise<void> {
+    const db = this.o.db.kysely;
+    if (now.getTime() - this.lastJobHeartbeat >= JOB_HEARTBEAT_MS) {
+      this.lastJobHeartbeat = now.getTime();
+      await db.updateTable('job').set({ latest_heartbeat: now.toISOString() }).where('id', '=', this.jobId).execute();
+    }
+    // Retries whose delay has passed: mark their runs for a look.
+    const due = await db
+      .selectFrom('task_instance')
+      .select(['dag_id', 'run_id'])
+      .distinct()
+      .where('state', '=', 'up_for_retry')
+      .where('next_retry_at', '<=', now.toISOString())
+      .execute();
+    for (const r of due) await db.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', r.dag_id).where('run_id', '=', r.run_id).execute();
+    if (due.length) this.woken = true;
+
+    const zombieBefore = new Date(now.getTime() - this.o.zombieThresholdMs).toISOString();
+    const zombies = await db
+      .selectFrom('task_instance')
+      .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'last_heartbeat', 'hostname', 'pid'])
+      .where('state', '=', 'running')
+      .where('last_heartbeat', '<', zombieBefore)
+      .execute();
+    for (const z of zombies) {
+      await this.failTry({ dagId: z.dag_id, runId: z.run_id, taskId: z.task_id, mapIndex: z.map_index }, z.try_number,
+        `zombie: no heartbeat from the task runner (pid ${z.pid ?? '?'} on ${z.hostname ?? '?'}) since ${z.last_heartbeat}, over ${this.o.zombieThresholdMs / 1000}s (scheduler.zombieThreshold)`);
+    }
+
+    // Tries queued by a scheduler that died before they started: back to scheduled, same try number.
+    const deadBefore = new Date(now.getTime() - this.o.healthCheckThresholdMs).toISOString();
+    const dead = await db
+      .selectFrom('job')
+      .select('id')
+      .where('id', '!=', this.jobId)
+      .where((eb) => eb.or([eb('state', '!=', 'running'), eb('latest_heartbeat', '<', deadBefore)]))
+      .execute();
+    if (dead.length) {
+      const ids = dead.map((d) => d.id);
+      const orphans = await db
+        .selectFrom('task_instance')
+        .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'external_executor_id'])
+        .where('state', '=', 'queued')
+        .where('queued_by_job_id', 'in', ids)
+        .execute();
+      if (orphans.length) {
+        const refs = orphans.map((o) => ({ key: { dagId: o.dag_id, runId: o.run_id, taskId: o.task_id, mapIndex: o.map_index }, tryNumber: o.try_number, externalId: o.external_executor_id }));
+        const notAdopted = await this.o.executor.adopt(refs);
+        for (const ref of notAdopted) {
+          await db
+            .updateTable('task_instance')
+            .set((eb) => ({ state: 'scheduled', try_number: eb('try_number', '-', 1), queued_by_job_id: null, updated_at: nowIso() }))
+            .where((eb) => eb.and(keyColumns(ref.key)))
+            .where('try_number', '=', ref.tryNumber)
+            .where('state', '=', 'queued')
+            .execute();
+          await db.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', ref.key.dagId).where('run_id', '=', ref.key.runId).execute();
+        }
+        const adopted = new Set(refs.filter((r) => !notAdopted.includes(r)));
+        for (const ref of adopted)
+          await db.updateTable('task_instance').set({ queued_by_job_id: this.jobId }).where((eb) => eb.and(keyColumns(ref.key))).where('try_number', '=', ref.tryNumber).execute();
+        this.o.log.warn({ orphans: orphans.length, adopted: adopted.size }, 'took over tries queued by a dead scheduler');
+        this.woken = true;
+      }
+    }
+  }
+}

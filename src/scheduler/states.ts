@@ -1,0 +1,41 @@
+// Task-instance and DAG-run states, and the one table of allowed task-instance transitions.
+
+export const TI_STATES = ['none', 'scheduled', 'queued', 'running', 'success', 'failed', 'up_for_retry', 'upstream_failed', 'skipped', 'removed'] as const;
+export type TIState = (typeof TI_STATES)[number];
+
+export const DAG_RUN_STATES = ['queued', 'running', 'success', 'failed'] as const;
+export type DagRunState = (typeof DAG_RUN_STATES)[number];
+
+/** States in which a try is over and nothing more will happen without a user clearing it. */
+export const FINISHED_STATES: ReadonlySet<TIState> = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
+/** States holding a pool slot / executor slot. */
+export const ACTIVE_STATES: ReadonlySet<TIState> = new Set(['queued', 'running']);
+
+const T: Record<TIState, readonly TIState[]> = {
+  // Trigger rules decide what a waiting task becomes; 'removed' when its task left the DAG.
+  none: ['scheduled', 'skipped', 'upstream_failed', 'removed'],
+  scheduled: ['queued', 'skipped', 'upstream_failed', 'removed', 'none'],
+  // queued → scheduled when the executor could not launch it or its scheduler died before it started;
+  // queued → failed/up_for_retry when the executor saw the try end without the runner recording it.
+  queued: ['running', 'scheduled', 'success', 'failed', 'up_for_retry', 'removed'],
+  running: ['success', 'failed', 'up_for_retry', 'skipped', 'removed'],
+  up_for_retry: ['scheduled', 'failed', 'removed'],
+  // Clearing a finished task sends it back to none for another run.
+  success: ['none', 'removed'],
+  failed: ['none', 'removed'],
+  skipped: ['none', 'removed'],
+  upstream_failed: ['none', 'removed', 'scheduled', 'skipped'],
+  removed: ['none'],
+};
+
+export function canTransition(from: TIState, to: TIState): boolean {
+  return T[from].includes(to);
+}
+
+export function assertTransition(from: TIState, to: TIState, what: string): void {
+  if (!canTransition(from, to)) throw new Error(`illegal task state change ${from} → ${to} for ${what}`);
+}
+
+export function isTIState(s: string): s is TIState {
+  return (TI_STATES as readonly string[]).includes(s);
+}

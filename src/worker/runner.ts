@@ -1,0 +1,186 @@
+// The task runner: runs one try of one task. Every executor ends here (`floe tasks run`, warm local runners,
+// queue workers, pods). It is the only thing that marks a try running and records how it ended.
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import type { SerializedDag, SerializedTask } from '../dag/model.ts';
+import { importDagFile } from '../dag/import.ts';
+import type { Db } from '../db/connect.ts';
+import { claimTry, finishTryIn, getTI, heartbeat, pullXcom, pushXcom, type TryEnd } from '../db/task-instances.ts';
+import type { TIKey } from '../executors/types.ts';
+import { failureState, retryDelaySeconds } from '../scheduler/decisions.ts';
+import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
+import type { TaskContext } from '../sdk/types.ts';
+import { renderTemplate, templateVariables } from './templates.ts';
+import { TaskLog, taskLogPath } from './task-log.ts';
+
+export interface RunnerDeps {
+  db: Db;
+  logsFolder: string;
+  heartbeatSeconds: number;
+}
+
+export type RunOutcome =
+  | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown }
+  /** The try was not run: not queued for this try number, or its records are missing. */
+  | { ran: false; reason: string };
+
+export class TaskTimeoutError extends Error {}
+
+async function loadRecords(db: Db, k: TIKey) {
+  const dagRow = await db.kysely.selectFrom('dag').select(['serialized', 'fileloc']).where('dag_id', '=', k.dagId).executeTakeFirst();
+  const run = await db.kysely.selectFrom('dag_run').selectAll().where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).executeTakeFirst();
+  if (!dagRow || !run) return null;
+  const dag = JSON.parse(dagRow.serialized) as SerializedDag;
+  const task = dag.tasks.find((t) => t.taskId === k.taskId);
+  return task ? { dag, task, run } : null;
+}
+
+/** Replaces TaskRefs anywhere in the arguments by the XCom values they stand for. */
+async function resolveArgs(value: unknown, pull: (taskId: string, key: string) => Promise<unknown>): Promise<unknown> {
+  if (isTaskRef(value)) return pull(value.taskId, value.key);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveArgs(v, pull)));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveArgs(v, pull);
+    return out;
+  }
+  return value;
+}
+
+async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskContext, log: TaskLog): Promise<string> {
+  const vars = templateVariables(ctx);
+  const command = typeof body.command === 'function' ? body.command(ctx) : renderTemplate(body.command, vars, `task ${ctx.taskId} command`);
+  const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+  for (const [k, v] of Object.entries(body.env)) env[k] = renderTemplate(v, vars, `task ${ctx.taskId} env ${k}`);
+  log.line('INFO', `running command: ${command}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command], { env, cwd: body.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let lastLine = '';
+    child.stdout.on('data', (d: Buffer) => {
+      log.raw(d);
+      const lines = d.toString().split('\n').filter((l) => l.trim() !== '');
+      if (lines.length) lastLine = lines.at(-1)!;
+    });
+    child.stderr.on('data', (d: Buffer) => log.raw(d));
+    const onAbort = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (code === 0) resolve(lastLine);
+      else reject(new Error(signal ? `command killed by ${signal}` : `command exited with code ${code}`));
+    });
+  });
+}
+
+/** Console output of a function task goes to its try log while it runs. */
+async function withConsoleTo<T>(log: TaskLog, fn: () => Promise<T>): Promise<T> {
+  const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+  console.log = console.info = console.debug = (...a: unknown[]) => log.line('INFO', ...a);
+  console.warn = (...a: unknown[]) => log.line('WARN', ...a);
+  console.error = (...a: unknown[]) => log.line('ERROR', ...a);
+  try {
+    return await fn();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
+function withTimeout<T>(seconds: number | null, ac: AbortController, work: Promise<T>): Promise<T> {
+  if (seconds == null) return work;
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TaskTimeoutError(`execution timeout: the try ran longer than ${seconds}s (executionTimeout)`);
+      ac.abort(err);
+      reject(err);
+    }, seconds * 1000);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function failureEnd(task: SerializedTask, tryNumber: number, reason: string): TryEnd {
+  const state = failureState(tryNumber, task.retries);
+  const nextRetryAt = state === 'up_for_retry' ? new Date(Date.now() + retryDelaySeconds(task, tryNumber) * 1000).toISOString() : null;
+  return { state, reason, nextRetryAt };
+}
+
+/**
+ * Runs one try. mode 'run': claims the try (queued → running), records the outcome and XCom.
+ * mode 'test': runs the task with the same context but writes no state or XCom (`floe tasks test`).
+ */
+export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, mode: 'run' | 'test' = 'run'): Promise<RunOutcome> {
+  const { db } = deps;
+  const rec = await loadRecords(db, k);
+  if (!rec) return { ran: false, reason: `no DAG run ${k.runId} or task ${k.taskId} of DAG ${k.dagId} in the database` };
+  if (mode === 'run' && !(await claimTry(db.kysely, k, tryNumber, { hostname: hostname(), pid: process.pid }))) {
+    const ti = await getTI(db.kysely, k);
+    return { ran: false, reason: `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})` };
+  }
+  const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber));
+  log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);
+  const ac = new AbortController();
+  const beat = mode === 'run' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
+  let end: TryEnd;
+  let value: unknown;
+  try {
+    const defs = await importDagFile(rec.dag.fileloc);
+    const node = defs.find((d) => d.dagId === k.dagId)?.tasks.get(k.taskId);
+    if (!node) throw new Error(`task ${k.taskId} is no longer defined by DAG ${k.dagId} in ${rec.dag.fileloc}`);
+    const conf = JSON.parse(rec.run.conf) as Record<string, unknown>;
+    const ctx: TaskContext = {
+      dagId: k.dagId,
+      taskId: k.taskId,
+      runId: k.runId,
+      tryNumber,
+      mapIndex: k.mapIndex,
+      logicalDate: new Date(rec.run.logical_date),
+      dataIntervalStart: new Date(rec.run.data_interval_start),
+      dataIntervalEnd: new Date(rec.run.data_interval_end),
+      params: { ...rec.dag.params, ...conf },
+      ti: {
+        xcomPull: async <T>(taskId: string, key = 'return_value') => (await pullXcom(db.kysely, k.dagId, k.runId, taskId, key)) as T | undefined,
+        xcomPush: async (key: string, v: unknown) => {
+          if (mode === 'run') await pushXcom(db.kysely, k, key, v);
+        },
+      },
+      log: (...a: unknown[]) => log.line('INFO', ...a),
+      signal: ac.signal,
+    };
+    const body = node.body;
+    const work = (async () => {
+      if (body.kind === 'function') {
+        const args = (await resolveArgs(body.args, (t, key) => pullXcom(db.kysely, k.dagId, k.runId, t, key))) as unknown[];
+        return withConsoleTo(log, async () => body.fn(ctx, ...args));
+      }
+      if (body.kind === 'shell') return runShell(body, ctx, log);
+      throw new Error(`task kind ${body.kind} cannot run in the task runner yet`);
+    })();
+    value = await withTimeout(rec.task.executionTimeout, ac, work);
+    end = { state: 'success', reason: null };
+    log.line('INFO', `try ${tryNumber} succeeded; returned ${JSON.stringify(value)?.slice(0, 500) ?? 'nothing'}`);
+  } catch (e) {
+    const err = e as Error;
+    const reason = err instanceof TaskTimeoutError ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    log.line('ERROR', `try ${tryNumber} failed: ${err?.stack ?? reason}`);
+    end = failureEnd(rec.task, tryNumber, reason);
+  } finally {
+    if (beat) clearInterval(beat);
+  }
+  if (mode === 'run') {
+    const recorded = await db.kysely.transaction().execute(async (trx) => {
+      if (end.state === 'success' && value !== undefined) await pushXcom(trx, k, 'return_value', value);
+      return finishTryIn(trx, k, tryNumber, end);
+    });
+    if (!recorded) log.line('WARN', `the outcome (${end.state}) was not recorded: the try was ended elsewhere meanwhile (e.g. as a zombie)`);
+    else log.line('INFO', `marked ${end.state}`);
+  }
+  await log.close();
+  return { ran: true, state: end.state, reason: end.reason, value };
+}

@@ -1,0 +1,26 @@
+// A warm task-runner process for the local executor: opens the DB and imports DAG files once, then runs
+// one try after another as the executor asks. It exits when its parent goes away.
+import { openDb } from '../db/connect.ts';
+import type { TIKey } from '../executors/types.ts';
+import { runTaskTry } from './runner.ts';
+
+export interface WarmRunnerSettings {
+  dbUrl: string;
+  logsFolder: string;
+  heartbeatSeconds: number;
+}
+export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number };
+export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumber: number; ran: boolean; state?: string; reason: string | null };
+
+const settings = JSON.parse(process.env.FLOE_RUNNER_SETTINGS ?? 'null') as WarmRunnerSettings | null;
+if (!settings) throw new Error('FLOE_RUNNER_SETTINGS is not set: this process is started by the local executor');
+const db = await openDb(settings.dbUrl);
+process.on('disconnect', () => process.exit(0));
+process.on('message', (msg: WarmRequest) => {
+  if (msg.type !== 'run') return;
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds }, msg.key, msg.tryNumber)
+    .then((o) => ({ type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason }) as WarmReply)
+    .catch((e: Error) => ({ type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` }) as WarmReply)
+    .then((reply) => process.send!(reply));
+});
+process.send!({ type: 'ready' } satisfies WarmReply);
