@@ -1,17 +1,25 @@
 // Imports a DAG file and returns the DAG definitions it created. Used by the DAG processor's child process
 // and by task runners (which keep a cache, so a warm runner imports each file version once).
 import { statSync } from 'node:fs';
-import { register } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import Module, { register } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DagDefinition, dagRegistry } from '../sdk/dag.ts';
 
 let hookInstalled = false;
 export function installFloeResolveHook(): void {
   if (hookInstalled) return;
   hookInstalled = true;
-  register(new URL('./floe-hook.mjs', import.meta.url), {
-    data: { sdkUrl: new URL('../sdk/index.ts', import.meta.url).href },
-  });
+  const sdkUrl = new URL('../sdk/index.ts', import.meta.url);
+  register(new URL('./floe-hook.mjs', import.meta.url), { data: { sdkUrl: sdkUrl.href } });
+  // DAG files outside an ESM package are compiled to CommonJS by tsx and use require(): Node 20 has no
+  // public require hook, so resolve 'floe' there too. The SDK keeps its registry on globalThis, so a
+  // CommonJS copy of it registers DAGs in the same place.
+  const M = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = M._resolveFilename;
+  const sdkPath = fileURLToPath(sdkUrl);
+  M._resolveFilename = function (request: string, ...rest: unknown[]) {
+    return request === 'floe' ? sdkPath : original.call(this, request, ...rest);
+  };
 }
 
 const cache = new Map<string, { mtimeMs: number; dags: DagDefinition[] }>();

@@ -81,13 +81,15 @@ export class LocalExecutor implements Executor {
 
   private dispatch(): void {
     while (this.pending.length) {
-      let slot = [...this.slots].find((s) => s.ready && !s.work);
-      if (!slot) {
-        if (this.slots.size >= this.cfg.parallelism || this.stopping) return;
-        this.spawn();
-        continue; // the new runner takes work once it says ready
+      const slot = [...this.slots].find((s) => s.ready && !s.work);
+      if (slot) {
+        this.assign(slot, this.pending.shift()!);
+        continue;
       }
-      this.assign(slot, this.pending.shift()!);
+      // Start only as many runners as there is waiting work; each takes work once it says ready.
+      const starting = [...this.slots].filter((s) => !s.ready).length;
+      if (starting >= this.pending.length || this.slots.size >= this.cfg.parallelism || this.stopping) return;
+      this.spawn();
     }
   }
 

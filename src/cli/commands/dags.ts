@@ -1,0 +1,194 @@
+// floe dags …
+import { Command, Option } from '@commander-js/extra-typings';
+import { SingleBar } from 'cli-progress';
+import { InProcessExecutor } from '../../executors/inprocess.ts';
+import { createBackfillRuns, runIdFor, triggerRun } from '../../scheduler/dag-runs.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
+import { makeTimetable } from '../../scheduler/timetable.ts';
+import { parseFormat, printRows } from '../output.ts';
+import { createScheduler, getDag, parseDags, type Runtime } from '../runtime.ts';
+import { parseDateArg, parseJsonObject, withRuntime } from './common.ts';
+
+const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
+
+/** Runs a scheduler scoped to the given runs until they all finished; returns their final states. */
+export async function runScoped(rt: Runtime, dagId: string, runIds: string[], scheduler: Scheduler): Promise<Map<string, string>> {
+  await scheduler.start();
+  const states = new Map<string, string>();
+  try {
+    await scheduler.run(async () => {
+      const rows = await rt.db.kysely.selectFrom('dag_run').select(['run_id', 'state']).where('dag_id', '=', dagId).where('run_id', 'in', runIds).execute();
+      for (const r of rows) states.set(r.run_id, r.state);
+      return rows.every((r) => r.state === 'success' || r.state === 'failed');
+    });
+  } finally {
+    await scheduler.stop();
+  }
+  return states;
+}
+
+export function registerDagsCommands(program: Command): void {
+  const dags = program.command('dags').description('DAGs: list, trigger, test, backfill, pause');
+
+  dags
+    .command('list')
+    .description('parse the DAGs folder and list the DAGs found')
+    .addOption(outputOption())
+    .action((o) =>
+      withRuntime(async (rt) => {
+        await parseDags(rt);
+        const rows = await rt.db.kysely.selectFrom('dag').select(['dag_id', 'fileloc', 'is_paused', 'serialized']).where('is_active', '=', 1).orderBy('dag_id').execute();
+        printRows(
+          rows.map((r) => {
+            const d = JSON.parse(r.serialized) as { schedule: unknown; tasks: unknown[]; tags: string[] };
+            return { dag_id: r.dag_id, fileloc: r.fileloc, schedule: d.schedule, tasks: d.tasks.length, paused: r.is_paused === 1, tags: d.tags.join(',') };
+          }),
+          o.output,
+        );
+      }),
+    );
+
+  dags
+    .command('list-import-errors')
+    .description('DAG files that failed to import, with file, line and message')
+    .option('--warnings', 'also list warnings (e.g. deprecated executorConfig keys)')
+    .addOption(outputOption())
+    .action((o) =>
+      withRuntime(async (rt) => {
+        await parseDags(rt);
+        let q = rt.db.kysely.selectFrom('import_error').select(['kind', 'fileloc', 'line', 'dag_id', 'task_id', 'message']).orderBy('fileloc').orderBy('id');
+        if (!o.warnings) q = q.where('kind', '=', 'error');
+        printRows(await q.execute(), o.output);
+      }),
+    );
+
+  for (const [name, paused] of [['pause', 1], ['unpause', 0]] as const)
+    dags
+      .command(`${name} <dagId>`)
+      .description(`${name} a DAG (paused DAGs get no new runs and queue no tasks)`)
+      .action((dagId) =>
+        withRuntime(async (rt) => {
+          const r = await rt.db.kysely.updateTable('dag').set({ is_paused: paused }).where('dag_id', '=', dagId).executeTakeFirst();
+          if (Number(r.numUpdatedRows) !== 1) throw new Error(`no DAG "${dagId}"`);
+          console.log(`${dagId} is ${paused ? 'paused' : 'unpaused'}`);
+        }),
+      );
+
+  dags
+    .command('trigger <dagId>')
+    .description('create a manual DAG run (the scheduler runs it)')
+    .option('-c, --conf <json>', 'run conf, a JSON object (merged over params)')
+    .option('-e, --logical-date <date>', 'logical date (default now)')
+    .option('-r, --run-id <id>', 'run id (default manual__<logical date>)')
+    .action((dagId, o) =>
+      withRuntime(async (rt) => {
+        const dag = await getDag(rt, dagId);
+        const runId = await triggerRun(rt.db.kysely, dag, {
+          conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined,
+          logicalDate: o.logicalDate ? parseDateArg(o.logicalDate, '--logical-date') : undefined,
+          runId: o.runId,
+        });
+        console.log(`created run ${runId} of ${dagId}`);
+      }),
+    );
+
+  dags
+    .command('list-runs')
+    .description('DAG runs, newest first')
+    .option('-d, --dag-id <dagId>', 'only this DAG')
+    .option('--state <state>', 'only runs in this state')
+    .option('--limit <n>', 'at most this many', '50')
+    .addOption(outputOption())
+    .action((o) =>
+      withRuntime(async (rt) => {
+        let q = rt.db.kysely
+          .selectFrom('dag_run')
+          .select(['dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'start_date', 'end_date'])
+          .orderBy('logical_date', 'desc')
+          .limit(Number(o.limit));
+        if (o.dagId) q = q.where('dag_id', '=', o.dagId);
+        if (o.state) q = q.where('state', '=', o.state);
+        printRows(await q.execute(), o.output);
+      }),
+    );
+
+  dags
+    .command('test <dagId> [logicalDate]')
+    .description('run one DAG run now, in this process, without a scheduler; exits 1 if it fails')
+    .option('-c, --conf <json>', 'run conf, a JSON object')
+    .action((dagId, date, o) =>
+      withRuntime(async (rt) => {
+        await parseDags(rt);
+        const dag = await getDag(rt, dagId);
+        const logicalDate = date ? parseDateArg(date, 'logicalDate') : new Date();
+        const runId = await triggerRun(rt.db.kysely, dag, { logicalDate, conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined, runType: 'test' });
+        let scheduler: Scheduler | null = null;
+        const executor = new InProcessExecutor(
+          { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval },
+          rt.cfg.core.parallelism,
+          { wake: () => scheduler?.wake() },
+        );
+        scheduler = new Scheduler({
+          db: rt.db,
+          executor,
+          log: rt.log,
+          loopIntervalMs: 200,
+          zombieThresholdMs: rt.cfg.scheduler.zombieThreshold * 1000,
+          healthCheckThresholdMs: rt.cfg.scheduler.healthCheckThreshold * 1000,
+          scope: { dagId, runIds: [runId] },
+        });
+        const states = await runScoped(rt, dagId, [runId], scheduler);
+        const tis = await rt.db.kysely.selectFrom('task_instance').select(['task_id', 'state', 'try_number', 'reason']).where('dag_id', '=', dagId).where('run_id', '=', runId).orderBy('task_id').execute();
+        printRows(tis, 'table');
+        const state = states.get(runId);
+        console.log(`run ${runId}: ${state}`);
+        if (state !== 'success') process.exitCode = 1;
+      }),
+    );
+
+  dags
+    .command('backfill <dagId>')
+    .description('create and run the DAG runs whose logical dates fall in [start, end]')
+    .requiredOption('-s, --start-date <date>', 'first logical date')
+    .requiredOption('-e, --end-date <date>', 'last logical date (inclusive)')
+    .option('--dry-run', 'only list the runs that would be created')
+    .action((dagId, o) =>
+      withRuntime(async (rt) => {
+        await parseDags(rt);
+        const dag = await getDag(rt, dagId);
+        const from = parseDateArg(o.startDate, '--start-date');
+        const to = parseDateArg(o.endDate, '--end-date');
+        if (o.dryRun) {
+          const infos = makeTimetable(dag.schedule, dag.timezone).runsBetween(from, to, { startDate: dag.startDate ? new Date(dag.startDate) : null, endDate: dag.endDate ? new Date(dag.endDate) : null });
+          for (const i of infos) console.log(runIdFor('backfill', i.logicalDate));
+          return;
+        }
+        const { runIds, existing } = await createBackfillRuns(rt.db.kysely, dag, from, to);
+        if (existing.length) console.log(`already present (left as they are): ${existing.join(', ')}`);
+        if (!runIds.length) {
+          console.log('nothing to backfill');
+          return;
+        }
+        const tty = process.stdout.isTTY;
+        const bar = tty ? new SingleBar({ format: 'backfill {bar} {value}/{total} runs | failed: {failed}' }) : null;
+        let done = 0;
+        let failed = 0;
+        bar?.start(runIds.length, 0, { failed: 0 });
+        if (!tty) console.log(`backfill ${dagId}: ${runIds.length} runs`);
+        const scheduler = createScheduler(rt, rt.cfg.core.executor, {
+          scope: { dagId, runIds },
+          onRunFinished: (_d, runId, state) => {
+            done++;
+            if (state === 'failed') failed++;
+            if (bar) bar.update(done, { failed });
+            else console.log(`[${done}/${runIds.length}] ${runId}: ${state} (failures: ${failed})`);
+          },
+        });
+        await runScoped(rt, dagId, runIds, scheduler);
+        bar?.stop();
+        console.log(`backfill done: ${runIds.length - failed} succeeded, ${failed} failed`);
+        if (failed) process.exitCode = 1;
+      }),
+    );
+}
+

@@ -1,0 +1,77 @@
+// floe db …, floe pools …
+import { Command, Option } from '@commander-js/extra-typings';
+import { sql } from 'kysely';
+import { databaseUrl, loadConfig } from '../../config/load.ts';
+import { openDb } from '../../db/connect.ts';
+import { latestMigrationName, migrateToLatest } from '../../db/migrations.ts';
+import { parseFormat, printRows } from '../output.ts';
+import { parseIntArg, withRuntime } from './common.ts';
+
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('the metadata database');
+  db.command('migrate')
+    .description('create or upgrade the schema')
+    .action(async () => {
+      const cfg = loadConfig();
+      const conn = await openDb(databaseUrl(cfg));
+      try {
+        const applied = await migrateToLatest(conn.kysely, conn.dialect);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+      } finally {
+        await conn.close();
+      }
+    });
+  db.command('reset')
+    .description('drop every Floe table and recreate the schema (all history is lost)')
+    .option('-y, --yes', 'do not ask')
+    .action(async (o) => {
+      if (!o.yes) throw new Error('db reset deletes all DAG runs and history: run it with --yes');
+      const cfg = loadConfig();
+      const conn = await openDb(databaseUrl(cfg));
+      try {
+        for (const t of ['xcom', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'])
+          await sql`drop table if exists ${sql.table(t)}`.execute(conn.kysely);
+        await migrateToLatest(conn.kysely, conn.dialect);
+        console.log('database reset');
+      } finally {
+        await conn.close();
+      }
+    });
+  db.command('check')
+    .description('connectivity and migration state')
+    .action(async () => {
+      const cfg = loadConfig();
+      const url = databaseUrl(cfg);
+      const conn = await openDb(url);
+      try {
+        await sql`select 1`.execute(conn.kysely);
+        const applied = await sql<{ name: string }>`select name from floe_migration order by name`.execute(conn.kysely).then((r) => r.rows.map((x) => x.name)).catch(() => [] as string[]);
+        const latest = latestMigrationName();
+        const state = applied.at(-1) === latest ? 'up to date' : applied.length ? `behind (at ${applied.at(-1)}, latest ${latest})` : 'not created (run floe db migrate)';
+        console.log(`database: ${conn.dialect} ${url.replace(/:[^:@/]*@/, ':***@')}\nconnection: ok\nschema: ${state}`);
+        if (state !== 'up to date') process.exitCode = 1;
+      } finally {
+        await conn.close();
+      }
+    });
+
+  const pools = program.command('pools').description('pools limit how many tries of their tasks run at once');
+  pools
+    .command('list')
+    .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat))
+    .action((o) => withRuntime(async (rt) => printRows(await rt.db.kysely.selectFrom('pool').selectAll().orderBy('name').execute(), o.output)));
+  pools
+    .command('set <name> <slots> [description]')
+    .action((name, slots, description) =>
+      withRuntime(async (rt) => {
+        const n = parseIntArg(slots, 'slots');
+        if (n < 0) throw new Error('slots: expected 0 or more');
+        await rt.db.kysely
+          .insertInto('pool')
+          .values({ name, slots: n, description: description ?? null })
+          .onConflict((oc) => oc.column('name').doUpdateSet({ slots: n, ...(description ? { description } : {}) }))
+          .execute();
+        console.log(`pool ${name}: ${n} slots`);
+      }),
+    );
+}

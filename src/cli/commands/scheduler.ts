@@ -1,0 +1,62 @@
+// floe scheduler, floe standalone: long-running processes.
+import { Command } from '@commander-js/extra-typings';
+import { folderSignature } from '../../dag/processor.ts';
+import { createScheduler, openRuntime, parseDags, type Runtime } from '../runtime.ts';
+
+/** Re-parses the DAGs folder whenever its files change (checked every dagDirListInterval). */
+function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
+  let signature = folderSignature(rt.cfg.core.dagsFolder);
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    const now = folderSignature(rt.cfg.core.dagsFolder);
+    if (now === signature) return;
+    busy = true;
+    try {
+      const r = await parseDags(rt);
+      signature = now;
+      rt.log.info({ dags: r.dags.length, importErrors: r.errors.length }, 'DAG files re-parsed');
+      onParsed();
+    } catch (e) {
+      rt.log.error({ err: e }, 'DAG processing failed');
+    } finally {
+      busy = false;
+    }
+  }, Math.max(1, rt.cfg.scheduler.dagDirListInterval) * 1000);
+  return () => clearInterval(timer);
+}
+
+async function runSchedulerProcess(executorName?: string): Promise<void> {
+  const rt = await openRuntime();
+  const first = await parseDags(rt);
+  rt.log.info({ dags: first.dags.length, importErrors: first.errors.length, dagsFolder: rt.cfg.core.dagsFolder }, 'DAG files parsed');
+  for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
+  const scheduler = createScheduler(rt, executorName ?? rt.cfg.core.executor);
+  const stopProcessor = startDagProcessorLoop(rt, () => scheduler.wake());
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    rt.log.info({ signal }, 'stopping');
+    stopProcessor();
+    await scheduler.stop();
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await scheduler.start();
+  await scheduler.run();
+  await rt.close();
+}
+
+export function registerSchedulerCommands(program: Command): void {
+  program
+    .command('scheduler')
+    .description('DAG processor + scheduler loop + the configured executor')
+    .option('--executor <name>', 'override core.executor')
+    .action((o) => runSchedulerProcess(o.executor));
+  program
+    .command('standalone')
+    .description('everything in one process tree on the embedded default (SQLite + local executor)')
+    .option('--executor <name>', 'override core.executor')
+    .action((o) => runSchedulerProcess(o.executor ?? 'local'));
+}

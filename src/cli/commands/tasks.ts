@@ -1,0 +1,136 @@
+// floe tasks …
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
+import { getTI } from '../../db/task-instances.ts';
+import { runTaskTry } from '../../worker/runner.ts';
+import { taskLogPath } from '../../worker/task-log.ts';
+import { parseFormat, printRows } from '../output.ts';
+import { getDag, type Runtime } from '../runtime.ts';
+import { parseIntArg, withRuntime } from './common.ts';
+import { triggerRun } from '../../scheduler/dag-runs.ts';
+
+const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
+
+function runnerDeps(rt: Runtime) {
+  return { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval };
+}
+
+export function registerTasksCommands(program: Command): void {
+  const tasks = program.command('tasks').description('task instances: run, test, states, logs');
+
+  tasks
+    .command('list <dagId>')
+    .description('tasks of a DAG with their upstream tasks and options')
+    .addOption(outputOption())
+    .action((dagId, o) =>
+      withRuntime(async (rt) => {
+        const dag = await getDag(rt, dagId);
+        printRows(
+          dag.tasks.map((t) => ({ task_id: t.taskId, kind: t.kind, upstream: t.upstream.join(','), trigger_rule: t.triggerRule, retries: t.retries, pool: t.pool, queue: t.queue })),
+          o.output,
+        );
+      }),
+    );
+
+  tasks
+    .command('run <dagId> <taskId> <runId>')
+    .description('the task runner: run one queued try, record its state, XCom and log (what every executor runs)')
+    .option('--try <n>', 'try number (default: the try the task instance is queued for)')
+    .option('--map-index <n>', 'map index', '-1')
+    .action((dagId, taskId, runId, o) =>
+      withRuntime(async (rt) => {
+        const key = { dagId, taskId, runId, mapIndex: parseIntArg(o.mapIndex, '--map-index') };
+        const ti = await getTI(rt.db.kysely, key);
+        if (!ti) throw new Error(`no task instance ${dagId}.${taskId} in run ${runId}`);
+        const tryNumber = o.try ? parseIntArg(o.try, '--try') : ti.try_number;
+        const outcome = await runTaskTry(runnerDeps(rt), key, tryNumber);
+        if (!outcome.ran) {
+          console.error(`not run: ${outcome.reason}`);
+          process.exitCode = 2;
+          return;
+        }
+        console.log(`${dagId}.${taskId} try ${tryNumber}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`);
+        if (outcome.state !== 'success') process.exitCode = 1;
+      }, { migrate: false }),
+    );
+
+  tasks
+    .command('test <dagId> <taskId> [runIdOrDate]')
+    .description('run one task now without recording state (reads XCom of the given run if it exists)')
+    .action((dagId, taskId, runOrDate) =>
+      withRuntime(async (rt) => {
+        const dag = await getDag(rt, dagId);
+        let runId = runOrDate;
+        const exists = runId && (await rt.db.kysely.selectFrom('dag_run').select('run_id').where('dag_id', '=', dagId).where('run_id', '=', runId).executeTakeFirst());
+        if (!exists) {
+          const date = runOrDate ? new Date(runOrDate) : new Date();
+          if (Number.isNaN(date.getTime())) throw new Error(`"${runOrDate}" is neither a run id of ${dagId} nor a date`);
+          runId = await triggerRun(rt.db.kysely, dag, { logicalDate: date, runType: 'test' });
+          await rt.db.kysely.updateTable('dag_run').set({ state: 'success', end_date: new Date().toISOString() }).where('dag_id', '=', dagId).where('run_id', '=', runId).execute();
+        }
+        if (!dag.tasks.some((t) => t.taskId === taskId)) throw new Error(`DAG ${dagId} has no task "${taskId}"`);
+        const outcome = await runTaskTry(runnerDeps(rt), { dagId, taskId, runId: runId!, mapIndex: -1 }, 1, 'test');
+        if (!outcome.ran) throw new Error(outcome.reason);
+        console.log(JSON.stringify({ state: outcome.state, reason: outcome.reason, value: outcome.value ?? null }, null, 2));
+        if (outcome.state !== 'success') process.exitCode = 1;
+      }),
+    );
+
+  tasks
+    .command('states-for-dag-run <dagId> <runId>')
+    .description('state, tries and failure reason of every task of a DAG run')
+    .addOption(outputOption())
+    .action((dagId, runId, o) =>
+      withRuntime(async (rt) => {
+        const rows = await rt.db.kysely
+          .selectFrom('task_instance')
+          .select(['task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date', 'hostname', 'external_executor_id', 'reason'])
+          .where('dag_id', '=', dagId)
+          .where('run_id', '=', runId)
+          .orderBy('task_id')
+          .execute();
+        if (!rows.length) throw new Error(`no task instances for DAG ${dagId} run ${runId}`);
+        printRows(rows, o.output);
+      }),
+    );
+
+  tasks
+    .command('history <dagId> <runId>')
+    .description('every try of every task of a DAG run')
+    .addOption(outputOption())
+    .action((dagId, runId, o) =>
+      withRuntime(async (rt) => {
+        const rows = await rt.db.kysely
+          .selectFrom('task_instance_history')
+          .select(['task_id', 'try_number', 'state', 'start_date', 'end_date', 'reason'])
+          .where('dag_id', '=', dagId)
+          .where('run_id', '=', runId)
+          .orderBy('task_id')
+          .orderBy('try_number')
+          .execute();
+        printRows(rows, o.output);
+      }),
+    );
+
+  tasks
+    .command('logs <dagId> <taskId> <runId>')
+    .description('print the log of a try (default: the latest)')
+    .option('--try <n>', 'try number')
+    .option('--map-index <n>', 'map index', '-1')
+    .action((dagId, taskId, runId, o) =>
+      withRuntime(async (rt) => {
+        const key = { dagId, taskId, runId, mapIndex: parseIntArg(o.mapIndex, '--map-index') };
+        let tryNumber = o.try ? parseIntArg(o.try, '--try') : null;
+        if (tryNumber === null) {
+          const dir = path.dirname(taskLogPath(rt.cfg.logging.logsFolder!, key, 1));
+          const tries = existsSync(dir) ? readdirSync(dir).map((f) => /^attempt=(\d+)\.log$/.exec(f)?.[1]).filter(Boolean).map(Number) : [];
+          if (!tries.length) throw new Error(`no logs for ${dagId}.${taskId} run ${runId} in ${dir}`);
+          tryNumber = Math.max(...tries);
+        }
+        const file = taskLogPath(rt.cfg.logging.logsFolder!, key, tryNumber);
+        if (!existsSync(file)) throw new Error(`no log for try ${tryNumber}: ${file} does not exist`);
+        process.stdout.write(readFileSync(file));
+      }),
+    );
+}

@@ -1,0 +1,22 @@
+// The floe command line. Commands are thin: parse, call a module, print.
+import { Command } from '@commander-js/extra-typings';
+import { registerDagsCommands } from './commands/dags.ts';
+import { registerDbCommands } from './commands/db.ts';
+import { registerSchedulerCommands } from './commands/scheduler.ts';
+import { registerTasksCommands } from './commands/tasks.ts';
+
+export function buildProgram(): Command {
+  const program = new Command().name('floe').description('Floe: TypeScript DAGs, scheduled, with a pod per task when you want one').version('0.1.0');
+  registerDbCommands(program);
+  registerDagsCommands(program);
+  registerTasksCommands(program);
+  registerSchedulerCommands(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  process.exitCode = 1;
+}
