@@ -4,6 +4,7 @@ export function initialize(data) {
   sdkUrl = data.sdkUrl;
 }
 export async function resolve(specifier, context, next) {
-  if (specifier === 'floe') return { url: sdkUrl, shortCircuit: true };
+  // Handing the URL on (not short-circuiting) lets tsx resolve it too, so its loader compiles the .ts SDK.
+  if (specifier === 'floe') return next(sdkUrl, context);
   return next(specifier, context);
 }

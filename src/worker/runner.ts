@@ -17,7 +17,11 @@ export interface RunnerDeps {
   db: Db;
   logsFolder: string;
   heartbeatSeconds: number;
+  /** Executors that run tries outside Kubernetes say so, so that pod settings are reported as ignored. */
+  ignoresPodSettings?: string;
 }
+
+const POD_KEYS = ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'];
 
 export type RunOutcome =
   | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown }
@@ -125,6 +129,9 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   }
   const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber));
   log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);
+  const podKeys = POD_KEYS.filter((key) => rec.task.executorConfig?.[key] != null);
+  if (deps.ignoresPodSettings && podKeys.length)
+    log.line('INFO', `executorConfig.${podKeys.join(', executorConfig.')} ignored: this try runs on the ${deps.ignoresPodSettings} executor, not in a Kubernetes pod`);
   const ac = new AbortController();
   const beat = mode === 'run' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
   let end: TryEnd;

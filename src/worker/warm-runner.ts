@@ -18,7 +18,7 @@ const db = await openDb(settings.dbUrl);
 process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: WarmRequest) => {
   if (msg.type !== 'run') return;
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds }, msg.key, msg.tryNumber)
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local' }, msg.key, msg.tryNumber)
     .then((o) => ({ type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason }) as WarmReply)
     .catch((e: Error) => ({ type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` }) as WarmReply)
     .then((reply) => process.send!(reply));

@@ -124,7 +124,7 @@ export function registerDagsCommands(program: Command): void {
         const runId = await triggerRun(rt.db.kysely, dag, { logicalDate, conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined, runType: 'test' });
         let scheduler: Scheduler | null = null;
         const executor = new InProcessExecutor(
-          { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval },
+          { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval, ignoresPodSettings: 'in-process' },
           rt.cfg.core.parallelism,
           { wake: () => scheduler?.wake() },
         );
