@@ -181,6 +181,8 @@ interface Grid {
   alignNext(t: Date, startDate: Date | null): Date | null;
   /** Where the interval after one ending at lastEnd starts. */
   continueFrom(lastEnd: Date): Date | null;
+  /** First interval start strictly after t. */
+  after(t: Date): Date | null;
   /** End of the interval starting at start. */
   endOf(start: Date): Date | null;
   /** Start of the latest interval that has ended at now (catchup: false). */
@@ -219,6 +221,10 @@ class CronGrid implements Grid {
     return this.alignPrev(lastEnd);
   }
 
+  after(t: Date): Date | null {
+    return this.next(t);
+  }
+
   endOf(start: Date): Date | null {
     return this.next(start);
   }
@@ -248,6 +254,10 @@ class EveryGrid implements Grid {
   // (e.g. after the interval length changed), so there is neither a gap nor an overlap.
   continueFrom(lastEnd: Date): Date {
     return new Date(lastEnd);
+  }
+
+  after(t: Date): Date {
+    return new Date(t.getTime() + this.ms);
   }
 
   endOf(start: Date): Date {
@@ -310,7 +320,10 @@ class PeriodicTimetable implements Timetable {
     let start: Date | null;
     if (lastInterval === null) start = earliest;
     else {
-      const cont = this.grid.continueFrom(lastInterval.end);
+      let cont = this.grid.continueFrom(lastInterval.end);
+      // After a schedule change, aligning back can land on the last run's own logical date (hourly -> daily,
+      // @once -> cron): never repeat a logical date, the DB keys runs on it.
+      if (cont && cont.getTime() <= lastInterval.start.getTime()) cont = this.grid.after(lastInterval.start);
       start = cont && earliest ? later(cont, earliest) : cont;
     }
     if (start === null) return null;
