@@ -52,6 +52,7 @@ export const CRON_PRESETS: Readonly<Record<string, string>> = {
   '@annually': '0 0 1 1 *',
 };
 
+const MAX_EVERY_SECONDS = 100 * 366 * 86_400;
 const SCHEDULE_HELP =
   'expected a cron expression ("0 6 * * *"), a preset (@once, ' + Object.keys(CRON_PRESETS).join(', ') +
   '), { every: <seconds> }, or null for manual runs only';
@@ -146,6 +147,8 @@ function parseEvery(o: Record<string, unknown>): Parsed {
   const n = o.every;
   if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0)
     throw new TimetableError(`schedule { every: ${show(n)} } is invalid: "every" must be a positive whole number of seconds, got ${show(n)}`);
+  if (n > MAX_EVERY_SECONDS) // keeps interval arithmetic inside the range of Date
+    throw new TimetableError(`schedule { every: ${n} } is invalid: "every" must be at most ${MAX_EVERY_SECONDS} seconds (about 100 years)`);
   return { kind: 'every', seconds: n };
 }
 

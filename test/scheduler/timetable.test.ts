@@ -496,6 +496,7 @@ describe('validation', () => {
     [{ every: Number.NaN }, undefined, /got NaN$/],
     [{ every: Number.POSITIVE_INFINITY }, undefined, /got Infinity$/],
     [{ every: '60' }, undefined, /got "60"$/],
+    [{ every: 1e12 }, undefined, /^schedule \{ every: 1000000000000 \} is invalid: "every" must be at most 3162240000 seconds/],
     [{}, undefined, /^schedule \{\} is invalid: expected exactly \{ every: <seconds> \}$/],
     [{ every: 60, at: '10:00' }, undefined, /expected exactly \{ every: <seconds> \}, got unknown key "at"$/],
     ['@daily', 'Mars/Olympus_Mons', /^timezone "Mars\/Olympus_Mons" is not a known time zone: expected an IANA time zone name such as "UTC"/],
