@@ -15,8 +15,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(opts: { migrate?: boolean; logLevel?: string } = {}): Promise<Runtime> {
-  const cfg = loadConfig();
+export async function openRuntime(opts: { migrate?: boolean; logLevel?: string; cfg?: LoadedConfig } = {}): Promise<Runtime> {
+  const cfg = opts.cfg ?? loadConfig();
   const log = pino({ level: opts.logLevel ?? cfg.logging.level }, pino.destination(2));
   const db = await openDb(databaseUrl(cfg), { migrate: opts.migrate ?? true });
   if (opts.migrate ?? true) await db.kysely.updateTable('pool').set({ slots: cfg.core.defaultPoolSlots }).where('name', '=', 'default_pool').execute();

@@ -109,7 +109,7 @@ export function serializeDag(def: DagDefinition, fileloc: string, cfg: Serialize
   if (!ID.test(def.dagId)) fail(`dagId "${def.dagId}" is invalid: ${ID_HELP}`);
   const timezone = o.timezone ?? 'UTC';
   const scheduleError = validateSchedule(o.schedule ?? null, timezone);
-  if (scheduleError) fail(`schedule: ${scheduleError}`);
+  if (scheduleError) fail(scheduleError);
   let startDate: string | null = null;
   let endDate: string | null = null;
   try {
