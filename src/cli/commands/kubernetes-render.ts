@@ -1,0 +1,29 @@
+// `floe kubernetes render DAG [TASK] [--run-id R] [--template NAME]`: the exact worker pods, no cluster.
+import type { Command } from '@commander-js/extra-typings';
+import type { SerializedDag } from '../../dag/model.ts';
+import { renderDagPods, type KubernetesPodConfig } from '../../kubernetes/pod/index.ts';
+
+export interface RenderDeps {
+  getDag(dagId: string): Promise<SerializedDag>;
+  getPodConfig(): KubernetesPodConfig;
+}
+
+export function registerRender(kubernetes: Command, deps: RenderDeps): void {
+  const render = kubernetes
+    .command('render')
+    .description(
+      'print the pod YAML the Kubernetes executor would create for each task of a DAG ' +
+        '(template, podOverride, identity and podMutationHook applied), one document per task, without a cluster',
+    )
+    .argument('<dag>', 'DAG id')
+    .argument('[task]', 'only this task')
+    .option('--run-id <runId>', 'run id the pods are for (default: manual__<now>)')
+    .option('--template <name>', 'use this pod template (a kubernetes.podTemplates name, or "default") instead of each task\'s own')
+    .action(async (dagId, taskId, opts) => {
+      // Output goes through commander's output configuration so callers (and tests) can redirect it.
+      // Errors (PodPipelineError naming task, file/hook and field) propagate to main, which prints them.
+      const writeOut = render.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+      const dag = await deps.getDag(dagId);
+      writeOut(await renderDagPods(dag, { cfg: deps.getPodConfig(), taskId, runId: opts.runId, template: opts.template }));
+    });
+}

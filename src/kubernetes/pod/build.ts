@@ -1,0 +1,173 @@
+// The whole pipeline for one worker pod: template → (legacy →) podOverride → identity → validation → hook.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { SerializedTask } from '../../dag/model.ts';
+import type { KubernetesPodConfig } from './config.ts';
+import { PodPipelineError } from './errors.ts';
+import { type LoadedHook, applyMutationHook } from './hook.ts';
+import { applyIdentity, cryptoRandom, type IdentityOptions, type PodIdentity } from './identity.ts';
+import { LEGACY_KEYS, LEGACY_WHERE, legacyToOverride } from './legacy.ts';
+import { applyOverride, overrideToPlain } from './merge.ts';
+import { podName, type RandomSource } from './names.ts';
+import { joinPath, pathWithin } from './paths.ts';
+import type { Obj } from './plain.ts';
+import { refreshPodTemplates, selectTemplate, taskTemplateFile, type LoadedTemplate, type PodTemplates } from './templates.ts';
+import { validatePod, type PodIssue } from './validate.ts';
+
+/** A task's override inputs, read from its executorConfig. */
+export interface TaskOverrides {
+  /** The legacy `KubernetesExecutor` block converted to an override, or null. */
+  legacy: Obj | null;
+  /** The raw legacy block (to name its keys in errors). */
+  legacyRaw: Obj | null;
+  /** podOverride (or its alias pod_override) as plain JSON, or null. */
+  override: Obj | null;
+  /** `executorConfig.podOverride` or `executorConfig.pod_override`, as the task spelled it. */
+  where: string;
+  /** The deprecation warning for legacy keys (with the podOverride to write instead), or null. */
+  deprecation: string | null;
+}
+
+/** Reads podOverride / pod_override / KubernetesExecutor from a task's executorConfig. */
+export function taskOverrides(task: Pick<SerializedTask, 'executorConfig'>): TaskOverrides {
+  const ec = task.executorConfig ?? {};
+  const hasCamel = ec.podOverride !== undefined && ec.podOverride !== null;
+  const hasSnake = ec.pod_override !== undefined && ec.pod_override !== null;
+  if (hasCamel && hasSnake) {
+    throw new PodPipelineError({ stage: 'override', path: 'executorConfig.pod_override', message: 'set either podOverride or its alias pod_override, not both' });
+  }
+  const where = hasSnake ? 'executorConfig.pod_override' : 'executorConfig.podOverride';
+  const override = hasCamel || hasSnake ? overrideToPlain(hasSnake ? ec.pod_override : ec.podOverride, where) : null;
+  const rawLegacy: unknown = ec.KubernetesExecutor;
+  if (rawLegacy === undefined || rawLegacy === null) return { legacy: null, legacyRaw: null, override, where, deprecation: null };
+  const legacy = legacyToOverride(rawLegacy);
+  const combined = override ? applyOverride(legacy, override, where) : legacy;
+  const deprecation =
+    `${LEGACY_WHERE} (Airflow 1.10 style) is deprecated; write this instead: ` +
+    `executorConfig: { podOverride: ${JSON.stringify(combined)} }`;
+  return { legacy, legacyRaw: rawLegacy as Obj, override, where, deprecation };
+}
+
+interface Parts {
+  template: LoadedTemplate;
+  legacy: Obj | null;
+  override: Obj | null;
+  where: string;
+  ti: PodIdentity;
+  identity: IdentityOptions & { name: string };
+}
+
+/** Template + overrides + identity; an identity failure the overrides caused is reported as theirs. */
+function assemble(p: Parts): V1Pod {
+  let pod = p.template.pod;
+  if (p.legacy) pod = applyOverride(pod, p.legacy, LEGACY_WHERE);
+  if (p.override) pod = applyOverride(pod, p.override, p.where);
+  try {
+    return applyIdentity(pod, p.ti, p.identity);
+  } catch (e) {
+    if (!(e instanceof PodPipelineError) || (!p.legacy && !p.override)) throw e;
+    const withoutOverride = p.override ? tryAssemble({ ...p, override: null }) : null;
+    if (p.override && withoutOverride) throw new PodPipelineError({ stage: 'override', path: joinPath(p.where, e.path), message: e.detail });
+    if (p.legacy && tryAssemble({ ...p, legacy: null, override: null })) throw new PodPipelineError({ stage: 'legacy', path: LEGACY_WHERE, message: `${e.path}: ${e.detail}` });
+    throw e;
+  }
+}
+
+function tryAssemble(p: Parts): V1Pod | null {
+  try {
+    return assemble(p);
+  } catch {
+    return null;
+  }
+}
+
+const issueKey = (i: PodIssue) => `${i.path}\0${i.message}`;
+
+function issueSet(p: Parts): Set<string> {
+  const pod = tryAssemble(p);
+  return new Set(pod ? validatePod(pod).map(issueKey) : []);
+}
+
+/** The legacy key whose target holds `path` (or lies inside it). */
+function legacyKeyFor(path: string, raw: Obj): string | null {
+  for (const key of Object.keys(raw)) {
+    const t = LEGACY_KEYS[key]?.target;
+    if (t && (pathWithin(path, t) || pathWithin(t, path))) return key;
+  }
+  return null;
+}
+
+/**
+ * Validates an assembled pod and throws every problem, each blamed on what caused it: an issue absent
+ * without the podOverride is the override's (path prefixed `executorConfig.podOverride.`), one absent
+ * without the legacy block is that block's (path names the legacy key), the rest the template's.
+ */
+function validateAssembled(pod: V1Pod, p: Parts, legacyRaw: Obj | null): void {
+  const issues = validatePod(pod);
+  if (!issues.length) return;
+  const beforeOverride = p.override ? issueSet({ ...p, override: null }) : null;
+  const beforeLegacy = p.legacy ? issueSet({ ...p, legacy: null, override: null }) : null;
+  let stage: PodPipelineError['stage'] | null = null;
+  const blamed = issues.map((i): PodIssue => {
+    const k = issueKey(i);
+    if (beforeOverride && !beforeOverride.has(k)) {
+      stage ??= 'override';
+      return { path: joinPath(p.where, i.path), message: i.message };
+    }
+    if (beforeLegacy && legacyRaw && !beforeLegacy.has(k)) {
+      stage ??= 'legacy';
+      const key = legacyKeyFor(i.path, legacyRaw);
+      return { path: key ? `${LEGACY_WHERE}.${key}` : LEGACY_WHERE, message: `${i.message} (at ${i.path})` };
+    }
+    stage ??= 'validate';
+    return i;
+  });
+  const source = stage === 'validate' ? `pod template ${p.template.file ?? '(built-in)'}` : undefined;
+  throw new PodPipelineError({ stage: stage ?? 'validate', source, path: blamed[0].path, message: blamed[0].message, issues: blamed });
+}
+
+export interface BuildWorkerPodArgs extends PodIdentity {
+  task: SerializedTask;
+  templates: PodTemplates;
+  cfg: KubernetesPodConfig;
+  hook?: LoadedHook | null;
+  /** Random source for the pod name suffix (tests inject a fixed one). */
+  random?: RandomSource;
+  /** Use this template instead of the task's (render --template). */
+  template?: string;
+}
+
+/** Stages 1–3 and validation, without I/O: templates must be fresh (see refreshPodTemplates). */
+export function prepareWorkerPod(args: BuildWorkerPodArgs): { pod: V1Pod; warnings: string[] } {
+  const template = selectTemplate(args.task, args.templates, { template: args.template });
+  const o = taskOverrides(args.task);
+  const ti: PodIdentity = {
+    dagId: args.dagId,
+    taskId: args.taskId,
+    runId: args.runId,
+    tryNumber: args.tryNumber,
+    mapIndex: args.mapIndex,
+    schedulerId: args.schedulerId,
+  };
+  const parts: Parts = {
+    template,
+    legacy: o.legacy,
+    override: o.override,
+    where: o.where,
+    ti,
+    identity: { namespace: args.cfg.namespace, workerImage: args.cfg.workerImage, name: podName(ti.dagId, ti.taskId, args.random ?? cryptoRandom) },
+  };
+  const pod = assemble(parts);
+  validateAssembled(pod, parts, o.legacyRaw);
+  return { pod, warnings: o.deprecation ? [o.deprecation] : [] };
+}
+
+/**
+ * The pod that runs one try of a task: template → podOverride (legacy keys converted first) → Floe
+ * identity → podMutationHook, validated. Re-reads templates whose file changed. Throws `PodPipelineError`.
+ */
+export async function buildWorkerPod(args: BuildWorkerPodArgs): Promise<{ pod: V1Pod; warnings: string[] }> {
+  const own = taskTemplateFile(args.task, args.templates);
+  await refreshPodTemplates(args.templates, own ? [own] : []);
+  const { pod, warnings } = prepareWorkerPod(args);
+  return { pod: await applyMutationHook(pod, args.hook), warnings };
+}
