@@ -1,0 +1,87 @@
+// The floe command line, run as a user runs it (bin/floe.js in a child process).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/floe.js', import.meta.url));
+let home: string;
+
+function floe(args: string[], extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...process.env, FLOE_HOME: home, FLOE_DAGS_FOLDER: path.join(home, 'dags'), FLOE__LOGGING__LEVEL: 'silent', FLOE_CONFIG: '', ...extraEnv },
+    cwd: home,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+before(() => {
+  home = mkdtempSync(path.join(tmpdir(), 'floe-cli-'));
+  mkdirSync(path.join(home, 'dags'));
+  writeFileSync(
+    path.join(home, 'dags', 'cli.ts'),
+    `import { dag, task, shell } from 'floe';
+dag({ dagId: 'ok', schedule: '@daily', startDate: '2024-01-01' }, () => {
+  const a = task('a', async (ctx) => ctx.logicalDate.toISOString().slice(0, 10));
+  shell({ taskId: 'b', command: 'echo day={{ ds }}' }).after(a());
+});
+dag({ dagId: 'fails', schedule: null }, () => { task('boom', async () => { throw new Error('kaput'); })(); });
+`,
+  );
+  writeFileSync(path.join(home, 'dags', 'broken.ts'), `throw new Error('nope');\n`);
+});
+after(() => rmSync(home, { recursive: true, force: true }));
+
+test('dags list and list-import-errors, as table and json', () => {
+  const list = floe(['dags', 'list', '-o', 'json']);
+  assert.equal(list.code, 0, list.err);
+  assert.deepEqual(JSON.parse(list.out).map((d: { dag_id: string }) => d.dag_id), ['fails', 'ok']);
+  const errs = floe(['dags', 'list-import-errors']);
+  assert.equal(errs.code, 0);
+  assert.match(errs.out, /broken\.ts\s+1\s+Error: nope/);
+  assert.match(floe(['dags', 'list', '-o', 'yaml']).err, /expected "table" or "json"/);
+});
+
+test('dags test runs a DAG in-process and its exit code says how it ended', () => {
+  const ok = floe(['dags', 'test', 'ok', '2024-03-05']);
+  assert.equal(ok.code, 0, ok.out + ok.err);
+  assert.match(ok.out, /run test__2024-03-05T00:00:00.000Z: success/);
+  const logs = floe(['tasks', 'logs', 'ok', 'b', 'test__2024-03-05T00:00:00.000Z']);
+  assert.match(logs.out, /day=2024-03-05/);
+  const bad = floe(['dags', 'test', 'fails']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /boom\s+failed\s+1\s+Error: kaput/);
+});
+
+test('backfill creates and runs each interval, with plain progress lines off a terminal', () => {
+  const r = floe(['dags', 'backfill', 'ok', '-s', '2024-02-01', '-e', '2024-02-03']);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /backfill ok: 3 runs/);
+  assert.match(r.out, /\[3\/3\] backfill__2024-02-0\dT00:00:00.000Z: success/);
+  const runs = JSON.parse(floe(['dags', 'list-runs', '-d', 'ok', '-o', 'json']).out) as { run_id: string; state: string }[];
+  assert.deepEqual(runs.filter((x) => x.run_id.startsWith('backfill')).map((x) => x.run_id).sort(), ['backfill__2024-02-01T00:00:00.000Z', 'backfill__2024-02-02T00:00:00.000Z', 'backfill__2024-02-03T00:00:00.000Z']);
+  const states = JSON.parse(floe(['tasks', 'states-for-dag-run', 'ok', 'backfill__2024-02-02T00:00:00.000Z', '-o', 'json']).out) as { task_id: string; state: string }[];
+  assert.deepEqual(states.map((s) => [s.task_id, s.state]), [['a', 'success'], ['b', 'success']]);
+  const again = floe(['dags', 'backfill', 'ok', '-s', '2024-02-01', '-e', '2024-02-01']);
+  assert.match(again.out, /already present/);
+});
+
+test('pause, trigger with conf, and clear errors for bad input', () => {
+  assert.match(floe(['dags', 'pause', 'ok']).out, /ok is paused/);
+  assert.equal(floe(['dags', 'pause', 'nope']).code, 1);
+  const trig = floe(['dags', 'trigger', 'fails', '--conf', '[1]']);
+  assert.equal(trig.code, 1);
+  assert.match(trig.err, /--conf: expected a JSON object/);
+  assert.match(floe(['dags', 'trigger', 'fails', '--conf', '{"a":1}', '-r', 'my_run']).out, /created run my_run of fails/);
+  const badCfg = floe(['dags', 'list'], { FLOE__CORE__PARALLELISM: 'lots' });
+  assert.equal(badCfg.code, 1);
+  assert.match(badCfg.err, /core\.parallelism/);
+  const check = floe(['db', 'check']);
+  assert.equal(check.code, 0);
+  assert.match(check.out, /schema: up to date/);
+});
