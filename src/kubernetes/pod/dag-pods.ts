@@ -1,4 +1,5 @@
 // Whole-DAG uses of the pipeline: validation at parse time and `floe kubernetes render`.
+import type { V1Pod } from '@kubernetes/client-node';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { SerializedDag, SerializedTask } from '../../dag/model.ts';
@@ -62,6 +63,14 @@ export async function validateDagPods(dag: SerializedDag, tasks: string[], cfg: 
   return out;
 }
 
+/**
+ * A pod as YAML that YAML 1.1 readers (kubectl, sigs.k8s.io/yaml) read the same as YAML 1.2 ones:
+ * strings like yes/no/on/off are quoted.
+ */
+export function podToYaml(pod: V1Pod): string {
+  return stringify(pod, { version: '1.1', lineWidth: 0 });
+}
+
 export interface RenderOptions {
   cfg: KubernetesPodConfig;
   /** Only this task (default: every task of the DAG). */
@@ -120,7 +129,7 @@ export async function renderDagPods(dag: SerializedDag, opts: RenderOptions): Pr
       throw e instanceof PodPipelineError ? withTask(e, dag.dagId, task.taskId) : e;
     }
     const head = [`# ${dag.dagId}.${task.taskId}`, ...built.warnings.map((w) => `# warning: ${w}`)].join('\n');
-    docs.push(`${head}\n${stringify(built.pod, { lineWidth: 0 })}`);
+    docs.push(`${head}\n${podToYaml(built.pod)}`);
   }
   return docs.join('---\n');
 }

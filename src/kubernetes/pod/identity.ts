@@ -1,5 +1,5 @@
 // Stage 3: Floe's own fields, applied after the override so a user cannot break them.
-import type { V1Container, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { randomInt } from 'node:crypto';
 import { PodPipelineError } from './errors.ts';
 import { labelValue, podName, type RandomSource } from './names.ts';
@@ -86,23 +86,23 @@ export function applyIdentity(pod: V1Pod, ti: PodIdentity, opts: IdentityOptions
     const v: unknown = p.metadata?.[field];
     if (v !== undefined && !isObject(v)) throw new PodPipelineError({ stage: 'identity', path: `metadata.${field}`, message: `expected an object of key: value, got ${kindOf(v)}` });
   }
-  base.command = workerCommand(ti);
-  delete base.args;
-  if (!base.image) base.image = opts.workerImage;
-  const meta: V1ObjectMeta = { ...p.metadata };
+  // name, image and command first: what a reader of `floe kubernetes render` looks for.
+  const { name: _name, image, command: _command, args: _args, ...baseRest } = base;
+  const worker: V1Container = { name: BASE_CONTAINER, image: image || opts.workerImage, command: workerCommand(ti), ...baseRest };
+  const spec = { ...p.spec!, containers: p.spec!.containers.map((c) => (c === base ? worker : c)), restartPolicy: 'Never' };
   // The name is Floe's; a generateName would be ignored by the API server anyway.
-  delete meta.generateName;
+  const { name: _n, generateName: _g, namespace, labels, annotations, ...metaRest } = p.metadata ?? {};
   const out: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      ...meta,
       name: opts.name ?? podName(ti.dagId, ti.taskId, opts.random ?? cryptoRandom),
-      namespace: meta.namespace || opts.namespace,
-      labels: { ...meta.labels, ...identityLabels(ti) },
-      annotations: { ...meta.annotations, ...identityAnnotations(ti) },
+      namespace: namespace || opts.namespace,
+      ...metaRest,
+      labels: { ...labels, ...identityLabels(ti) },
+      annotations: { ...annotations, ...identityAnnotations(ti) },
     },
-    spec: { ...p.spec!, restartPolicy: 'Never' },
+    spec,
   };
   // Keep anything else the pod carries (validation reports it) after the fields above.
   for (const [k, v] of Object.entries(p)) if (!(k in out)) (out as Record<string, unknown>)[k] = v;

@@ -26,5 +26,5 @@ export {
 export { applyMutationHook, applyMutationHookToPod, loadMutationHook, type LoadedHook, type PodMutationHook } from './hook.ts';
 export { buildWorkerPod, prepareWorkerPod, taskOverrides, type BuildWorkerPodArgs } from './build.ts';
 export { validatePod, type PodIssue, type ValidatePodOptions } from './validate.ts';
-export { renderDagPods, validateDagPods, PLACEHOLDER_RUN_ID, type DagPodErrors, type RenderOptions } from './dag-pods.ts';
+export { podToYaml, renderDagPods, validateDagPods, PLACEHOLDER_RUN_ID, type DagPodErrors, type RenderOptions } from './dag-pods.ts';
 export { labelValue, podName, type RandomSource } from './names.ts';
