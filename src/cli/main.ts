@@ -1,6 +1,7 @@
 // The floe command line. Commands are thin: parse, call a module, print.
 import { Command } from '@commander-js/extra-typings';
 import { registerDagsCommands } from './commands/dags.ts';
+import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerSchedulerCommands } from './commands/scheduler.ts';
 import { registerTasksCommands } from './commands/tasks.ts';
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
   registerDagsCommands(program);
   registerTasksCommands(program);
   registerSchedulerCommands(program);
+  registerKubernetesCommands(program);
   return program;
 }
 

@@ -1,5 +1,7 @@
 // Assembles the pieces the commands need from configuration: DB, logger, DAG processor, executor, scheduler.
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { type KubernetesPodConfig, loadPodTemplates, type PodTemplates, validateDagPods } from '../kubernetes/pod/index.ts';
 import { type LoadedConfig, databaseUrl, loadConfig } from '../config/load.ts';
 import type { SerializedDag } from '../dag/model.ts';
 import { type DagCheck, type ProcessResult, processDagFolder } from '../dag/processor.ts';
@@ -23,9 +25,56 @@ export async function openRuntime(opts: { migrate?: boolean; logLevel?: string; 
   return { cfg, db, log, close: () => db.close() };
 }
 
-/** Per-DAG checks beyond the SDK's own validation, by configuration (Kubernetes pod validation plugs in here). */
-function dagChecksFor(_rt: Runtime): DagCheck[] {
-  return [];
+/** The pod pipeline's slice of the configuration; relative paths resolve against the config file's folder. */
+export function kubernetesPodConfig(cfg: LoadedConfig): KubernetesPodConfig {
+  const k = cfg.kubernetes;
+  return {
+    namespace: k.namespace,
+    podTemplateFile: k.podTemplateFile,
+    podTemplates: k.podTemplates,
+    queueTemplates: k.queueTemplates,
+    podMutationHook: k.podMutationHook,
+    workerImage: k.workerImage,
+    baseDir: cfg.configFile ? path.dirname(cfg.configFile) : process.cwd(),
+  };
+}
+
+/** Tasks whose pods the DAG processor builds and validates: every task that will run in a pod, and any task that sets pod settings. */
+export function kubernetesBoundTasks(cfg: LoadedConfig, dag: SerializedDag): string[] {
+  const executor = cfg.core.executor;
+  return dag.tasks
+    .filter((t) => {
+      if (executor === 'kubernetes') return true;
+      if (executor === 'hybrid' && t.queue === cfg.hybrid.kubernetesQueue) return true;
+      const ec = t.executorConfig ?? {};
+      return ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'].some((key) => ec[key] != null);
+    })
+    .map((t) => t.taskId);
+}
+
+/** Per-DAG checks beyond the SDK's own validation: pods of Kubernetes-bound tasks are built and validated at parse time. */
+function dagChecksFor(rt: Runtime): DagCheck[] {
+  const podCfg = kubernetesPodConfig(rt.cfg);
+  let templates: Promise<PodTemplates> | null = null;
+  return [
+    async (dag) => {
+      const tasks = kubernetesBoundTasks(rt.cfg, dag);
+      if (!tasks.length) return { errors: [], warnings: [] };
+      templates ??= loadPodTemplates(podCfg);
+      let loaded: PodTemplates;
+      try {
+        loaded = await templates;
+      } catch (e) {
+        templates = null;
+        return { errors: [{ dagId: dag.dagId, taskId: null, at: null, message: `pod templates: ${(e as Error).message}` }], warnings: [] };
+      }
+      const r = await validateDagPods(dag, tasks, podCfg, loaded);
+      return {
+        errors: r.errors.map((e) => ({ dagId: dag.dagId, taskId: e.taskId, at: null, message: `task ${e.taskId}: ${e.path ? `${e.path}: ` : ''}${e.message}` })),
+        warnings: r.warnings.map((w) => ({ dagId: dag.dagId, taskId: w.taskId, at: null, message: `task ${w.taskId}: ${w.message}` })),
+      };
+    },
+  ];
 }
 
 export function parseDags(rt: Runtime, files?: string[]): Promise<ProcessResult> {

@@ -72,3 +72,22 @@ test('a DAG whose file is removed stops being active; a fixed file clears its er
   const gone = await h.rt.db.kysely.selectFrom('dag').select('is_active').where('dag_id', '=', 'good').executeTakeFirstOrThrow();
   assert.equal(gone.is_active, 0);
 });
+
+test('a bad podOverride is an import error at parse time, with the field path; legacy keys warn', async () => {
+  h.writeDag('pods.ts', `${SDK_IMPORT}
+dag({ dagId: 'bad_pod', schedule: null }, () => {
+  task({ taskId: 't', executorConfig: { podOverride: { spec: { containers: [{ name: 'base', resources: { limits: { cpu: 'lots' } } }] } } } }, async () => 1)();
+});
+dag({ dagId: 'legacy_pod', schedule: null }, () => {
+  task({ taskId: 'old', executorConfig: { KubernetesExecutor: { request_memory: '1Gi' } } }, async () => 1)();
+});`);
+  const r = await h.parse();
+  assert.ok(!r.dags.some((d) => d.dagId === 'bad_pod'));
+  assert.ok(r.dags.some((d) => d.dagId === 'legacy_pod'), 'legacy keys still work');
+  const [err] = await errorsFor('pods.ts');
+  assert.equal(err.dag_id, 'bad_pod');
+  assert.match(err.message, /executorConfig\.podOverride\.spec\.containers\[name=base\]\.resources\.limits\.cpu/);
+  const warnings = await h.rt.db.kysely.selectFrom('import_error').selectAll().where('kind', '=', 'warning').execute();
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0].message, /deprecated; write this instead: executorConfig: \{ podOverride: .*"memory":"1Gi"/);
+});
