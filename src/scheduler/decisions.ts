@@ -10,12 +10,14 @@ export interface TIRow {
   nextRetryAt: string | null;
 }
 
+/** Longest retry delay when a task sets no maxRetryDelay: one day (Airflow's default max_task_retry_delay). */
+export const DEFAULT_MAX_RETRY_DELAY = 86_400;
+
 /** Seconds to wait before the retry that follows try `tryNumber` (1-based) failed. */
 export function retryDelaySeconds(task: Pick<SerializedTask, 'retryDelay' | 'retryExponentialBackoff' | 'maxRetryDelay'>, tryNumber: number): number {
   let delay = task.retryDelay;
-  if (task.retryExponentialBackoff) delay = task.retryDelay * 2 ** Math.max(0, tryNumber - 1);
-  if (task.maxRetryDelay != null) delay = Math.min(delay, task.maxRetryDelay);
-  return delay;
+  if (task.retryExponentialBackoff) delay = task.retryDelay * 2 ** Math.min(64, Math.max(0, tryNumber - 1));
+  return Math.min(delay, task.maxRetryDelay ?? Math.max(DEFAULT_MAX_RETRY_DELAY, task.retryDelay));
 }
 
 /** State of a try that failed: another try if retries remain, else failed. */
@@ -43,7 +45,9 @@ export function decideTaskChanges(dag: SerializedDag, tis: TIRow[], now: Date): 
     state.set(taskId, to);
   };
   for (const ti of tis) {
-    if (!tasks.has(ti.taskId) && ti.state !== 'removed' && !FINISHED_STATES.has(ti.state) && ti.state !== 'running' && ti.state !== 'queued')
+    // A task that left the DAG and came back is decided afresh.
+    if (ti.state === 'removed' && tasks.has(ti.taskId)) set(ti.taskId, 'none');
+    else if (!tasks.has(ti.taskId) && ti.state !== 'removed' && !FINISHED_STATES.has(ti.state) && ti.state !== 'running' && ti.state !== 'queued')
       set(ti.taskId, 'removed');
     else if (ti.state === 'up_for_retry' && (ti.nextRetryAt === null || new Date(ti.nextRetryAt) <= now)) set(ti.taskId, 'scheduled');
   }

@@ -8,7 +8,7 @@ export interface UpstreamSummary {
   failed: number;
   upstreamFailed: number;
   skipped: number;
-  /** Upstream tasks in a finished state (success, failed, skipped, upstream_failed, removed). */
+  /** Upstream tasks in a finished state (success, failed, skipped, upstream_failed); removed ones are not counted at all. */
   done: number;
 }
 
@@ -18,6 +18,8 @@ export type TriggerDecision = 'run' | 'wait' | 'skip' | 'upstream_failed';
 export function summarize(states: Iterable<TIState>): UpstreamSummary {
   const s: UpstreamSummary = { total: 0, success: 0, failed: 0, upstreamFailed: 0, skipped: 0, done: 0 };
   for (const st of states) {
+    // A removed upstream no longer exists: it neither blocks nor decides anything (as in Airflow).
+    if (st === 'removed') continue;
     s.total++;
     if (st === 'success') s.success++;
     else if (st === 'failed') s.failed++;
@@ -48,7 +50,7 @@ export function evaluateTriggerRule(rule: TriggerRule, u: UpstreamSummary): Trig
     case 'one_success':
       if (u.success > 0) return 'run';
       if (!allDone) return 'wait';
-      return u.failed + u.upstreamFailed === u.total ? 'upstream_failed' : 'skip';
+      return u.skipped === u.total ? 'skip' : 'upstream_failed';
     case 'one_failed':
       if (anyFailed) return 'run';
       return allDone ? 'skip' : 'wait';
