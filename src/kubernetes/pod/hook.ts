@@ -1,5 +1,6 @@
 // Stage 4: the admin's podMutationHook, run last on every pod Floe creates.
 import type { V1Pod } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeThrown, PodPipelineError } from './errors.ts';
@@ -26,6 +27,7 @@ function hookSource(hook: Pick<LoadedHook, 'path'>): string {
 export async function loadMutationHook(file: string): Promise<LoadedHook> {
   const abs = path.resolve(file);
   const source = hookSource({ path: abs });
+  if (!existsSync(abs)) throw new PodPipelineError({ stage: 'hook', source, path: '', message: 'cannot load the module: no such file' });
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
@@ -69,13 +71,7 @@ export async function applyMutationHookToPod(pod: V1Pod, hook: LoadedHook): Prom
   }
   const issues = validatePod(plain);
   if (issues.length) {
-    throw new PodPipelineError({
-      stage: 'hook',
-      source,
-      path: issues[0].path,
-      message: issues[0].message,
-      issues: issues.map((i) => ({ path: i.path, message: `the hook left an invalid pod: ${i.message}` })),
-    });
+    throw new PodPipelineError({ stage: 'hook', source: `${source} left an invalid pod`, path: issues[0].path, message: issues[0].message, issues });
   }
   return plain as V1Pod;
 }

@@ -57,7 +57,8 @@ export function parsePodTemplate(text: string, file: string): V1Pod {
   const real = docs.filter((d) => d.contents !== null || d.errors.length);
   if (real.length !== 1) throw templateError(file, '', `expected one YAML document holding a Pod, found ${real.length}`);
   const doc = real[0];
-  if (doc.errors.length) throw templateError(file, '', `invalid YAML: ${doc.errors[0].message}`);
+  // prettyErrors appends a source excerpt after the first line; the line and column are enough here.
+  if (doc.errors.length) throw templateError(file, '', `invalid YAML: ${doc.errors[0].message.split('\n')[0].replace(/:$/, '')}`);
   const pod: unknown = doc.toJS();
   if (!isObject(pod)) throw templateError(file, '', `expected a Pod (a mapping with apiVersion, kind, metadata, spec), got ${kindOf(pod)}`);
   if (pod.status !== undefined) throw templateError(file, 'status', 'a pod status is set by Kubernetes; remove it from the template');
