@@ -82,7 +82,7 @@ function schemaIssues(pod: Obj): { segs: PathSeg[]; message: string }[] {
   return out;
 }
 
-const CONTAINER_LISTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 const RESOURCE_MAPS = ['requests', 'limits'] as const;
 
 /** Checks `pod` and returns every problem found (empty when the pod is valid). */

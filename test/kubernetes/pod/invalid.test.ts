@@ -84,7 +84,7 @@ const CASES: Case[] = [
   {
     why: 'template with a container name used twice',
     template: 'duplicate-container.yaml',
-    expected: { stage: 'template', path: 'spec.containers[name=sidecar].name', message: `pod template ${T('duplicate-container.yaml')}: spec.containers[name=sidecar].name: duplicate container name "sidecar" (names must be unique across containers, initContainers and ephemeralContainers)` },
+    expected: { stage: 'template', path: 'spec.initContainers[name=sidecar].name', message: `pod template ${T('duplicate-container.yaml')}: spec.initContainers[name=sidecar].name: duplicate container name "sidecar" (names must be unique across containers, initContainers and ephemeralContainers)` },
   },
   {
     why: 'template file that does not exist',
