@@ -123,6 +123,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`insert into pool (name, slots, description) values ('default_pool', 128, 'Default pool')`.execute(db);
       },
     },
+    '0002_launch_failures': {
+      async up(db: AnyDb) {
+        // Infrastructure failures of a try (its runner never started) are kept beside the try history.
+        await idColumn(db, dialect)(db.schema.createTable('task_launch_failure'))
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('map_index', 'integer', (c) => c.notNull())
+          .addColumn('try_number', 'integer', (c) => c.notNull())
+          .addColumn('external_executor_id', 'text')
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('task_launch_failure_ti').on('task_launch_failure').columns(['dag_id', 'run_id', 'task_id']).execute();
+      },
+    },
   };
 }
 

@@ -84,6 +84,18 @@ export interface TaskInstanceHistoryTable {
   recorded_at: string;
 }
 
+export interface TaskLaunchFailureTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  external_executor_id: string | null;
+  reason: string;
+  recorded_at: string;
+}
+
 export interface XComTable {
   dag_id: string;
   run_id: string;
@@ -117,6 +129,7 @@ export interface Database {
   task_instance: TaskInstanceTable;
   task_instance_history: TaskInstanceHistoryTable;
   xcom: XComTable;
+  task_launch_failure: TaskLaunchFailureTable;
   pool: PoolTable;
   job: JobTable;
 }

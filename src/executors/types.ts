@@ -31,6 +31,11 @@ export interface ExecutorEvent {
   reason?: string;
   /** Executor's handle for the try (process id, pod name/uid, job id). */
   externalId?: string;
+  /**
+   * The try failed before its task runner started (image pull, unschedulable, quota, eviction): the scheduler
+   * launches the same try again, up to its launch-failure limit, without spending the task's retries.
+   */
+  infraFailure?: boolean;
 }
 
 export interface TaskRef {
@@ -39,9 +44,14 @@ export interface TaskRef {
   externalId: string | null;
 }
 
+export interface ExecutorStartContext {
+  /** The scheduler's id (its job id): executors label what they launch with it, for adoption. */
+  schedulerId: string;
+}
+
 export interface Executor {
   readonly name: string;
-  start(): Promise<void>;
+  start(ctx: ExecutorStartContext): Promise<void>;
   queue(work: Workload): void;
   /** Drains events observed since the last call. */
   sync(): Promise<ExecutorEvent[]>;

@@ -2,7 +2,9 @@
 // Decisions are the pure functions of decisions.ts / trigger-rules.ts; this file reads and writes rows.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { SerializedDag } from '../dag/model.ts';
+import type { Insertable, Kysely } from 'kysely';
+import type { SerializedDag, SerializedTask } from '../dag/model.ts';
+import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
 import { finishTry, keyColumns } from '../db/task-instances.ts';
 import type { Executor, ExecutorEvent, TIKey } from '../executors/types.ts';
@@ -19,6 +21,8 @@ export interface SchedulerOptions {
   loopIntervalMs: number;
   zombieThresholdMs: number;
   healthCheckThresholdMs: number;
+  /** Launches of one try that may fail on infrastructure (runner never started) before the try fails. */
+  launchFailureRetries?: number;
   /** Restrict to one DAG's given runs (`dags test`, `dags backfill`); no scheduled runs are created then. */
   scope?: { dagId: string; runIds: string[] };
   /** Called after each DAG-run state change (progress displays). */
@@ -30,6 +34,27 @@ interface CachedDag {
   hash: string;
   dag: SerializedDag;
   paused: boolean;
+}
+
+function newTaskInstanceRow(dagId: string, runId: string, task: SerializedTask, t: string): Insertable<TaskInstanceTable> {
+  return {
+    dag_id: dagId,
+    run_id: runId,
+    task_id: task.taskId,
+    map_index: -1,
+    state: 'none',
+    try_number: 0,
+    max_tries: task.retries,
+    pool: task.pool,
+    pool_slots: task.poolSlots,
+    queue: task.queue,
+    priority_weight: 1,
+    updated_at: t,
+  };
+}
+
+async function insertTaskInstances(db: Kysely<Database>, rows: Insertable<TaskInstanceTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) await db.insertInto('task_instance').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
 }
 
 const HOUSEKEEPING_MS = 2000;
@@ -65,7 +90,7 @@ export class Scheduler {
       .returning('id')
       .executeTakeFirstOrThrow();
     this.jobId = job.id;
-    await this.o.executor.start();
+    await this.o.executor.start({ schedulerId: String(this.jobId) });
     this.o.log.info({ jobId: this.jobId, executor: this.o.executor.name }, 'scheduler started');
   }
 
@@ -164,9 +189,46 @@ export class Scheduler {
       }
       const ti = await db.selectFrom('task_instance').select(['state', 'try_number']).where((eb) => eb.and(keyColumns(ev.key))).executeTakeFirst();
       if (!ti || ti.try_number !== ev.tryNumber || (ti.state !== 'queued' && ti.state !== 'running')) continue;
-      const reason = ev.reason ?? `the executor reports the try ${ev.state === 'success' ? 'ended' : 'failed'} but the task runner recorded no result`;
+      let reason = ev.reason ?? `the executor reports the try ${ev.state === 'success' ? 'ended' : 'failed'} but the task runner recorded no result`;
+      if (ev.infraFailure && ti.state === 'queued') {
+        const relaunched = await this.relaunchAfterInfraFailure(ev, reason);
+        if (relaunched) continue;
+        reason = `${reason} (gave up after ${this.o.launchFailureRetries ?? 3} relaunches)`;
+      }
       await this.failTry(ev.key, ev.tryNumber, reason);
     }
+  }
+
+  /**
+   * Records an infrastructure failure of a try and, below the limit, puts the try back to scheduled with the
+   * same try number, so it is launched again without spending the task's retries.
+   */
+  private async relaunchAfterInfraFailure(ev: ExecutorEvent, reason: string): Promise<boolean> {
+    const db = this.o.db.kysely;
+    return db.transaction().execute(async (trx) => {
+      const prior = await trx
+        .selectFrom('task_launch_failure')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where((eb) => eb.and(keyColumns(ev.key)))
+        .where('try_number', '=', ev.tryNumber)
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('task_launch_failure')
+        .values({ ...keyColumns(ev.key), try_number: ev.tryNumber, external_executor_id: ev.externalId ?? null, reason, recorded_at: nowIso() })
+        .execute();
+      if (Number(prior.n) >= (this.o.launchFailureRetries ?? 3)) return false;
+      const r = await trx
+        .updateTable('task_instance')
+        .set((eb) => ({ state: 'scheduled', try_number: eb('try_number', '-', 1), queued_by_job_id: null, reason: `relaunching after: ${reason}`, updated_at: nowIso() }))
+        .where((eb) => eb.and(keyColumns(ev.key)))
+        .where('try_number', '=', ev.tryNumber)
+        .where('state', '=', 'queued')
+        .executeTakeFirst();
+      await trx.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', ev.key.dagId).where('run_id', '=', ev.key.runId).execute();
+      this.o.log.warn({ ti: ev.key, tryNumber: ev.tryNumber, attempt: Number(prior.n) + 1 }, `launch failed, relaunching: ${reason}`);
+      this.woken = true;
+      return Number(r.numUpdatedRows) === 1;
+    });
   }
 
   /** Ends a try as failed or up_for_retry (per the task's retries), with a reason. */
@@ -209,32 +271,8 @@ export class Scheduler {
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) return false;
         const t = now.toISOString();
-        const rows = cached.dag.tasks.map((task) => ({
-          dag_id: run.dag_id,
-          run_id: run.run_id,
-          task_id: task.taskId,
-          map_index: -1,
-          state: 'none',
-          try_number: 0,
-          max_tries: task.retries,
-          pool: task.pool,
-          pool_slots: task.poolSlots,
-          queue: task.queue,
-          priority_weight: 1,
-          queued_at: null,
-          start_date: null,
-          end_date: null,
-          next_retry_at: null,
-          hostname: null,
-          pid: null,
-          queued_by_job_id: null,
-          external_executor_id: null,
-          last_heartbeat: null,
-          reason: null,
-          updated_at: t,
-        }));
-        for (let i = 0; i < rows.length; i += 200)
-          await trx.insertInto('task_instance').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+        const rows = cached.dag.tasks.map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t));
+        await insertTaskInstances(trx, rows);
         return true;
       });
       if (started) runningCounts.set(run.dag_id, running + 1);
@@ -263,6 +301,14 @@ export class Scheduler {
         .where('dag_id', '=', run.dag_id)
         .where('run_id', '=', run.run_id)
         .execute();
+      // Tasks added to the DAG after the run started get their task instances now.
+      const have = new Set(tis.map((t) => t.task_id));
+      const missing = cached.dag.tasks.filter((t) => !have.has(t.taskId));
+      if (missing.length) {
+        const t = nowIso();
+        await insertTaskInstances(db, missing.map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t)));
+        for (const m of missing) tis.push({ task_id: m.taskId, state: 'none', try_number: 0, next_retry_at: null });
+      }
       const rows = tis.map((t) => ({ taskId: t.task_id, state: (isTIState(t.state) ? t.state : 'none') as TIState, tryNumber: t.try_number, nextRetryAt: t.next_retry_at }));
       const changes = decideTaskChanges(cached.dag, rows, now);
       if (changes.length) {
@@ -354,14 +400,17 @@ export class Scheduler {
       const ids = dead.map((d) => d.id);
       const orphans = await db
         .selectFrom('task_instance')
-        .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'external_executor_id'])
-        .where('state', '=', 'queued')
+        .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'external_executor_id', 'state'])
+        .where('state', 'in', ['queued', 'running'])
         .where('queued_by_job_id', 'in', ids)
         .execute();
       if (orphans.length) {
         const refs = orphans.map((o) => ({ key: { dagId: o.dag_id, runId: o.run_id, taskId: o.task_id, mapIndex: o.map_index }, tryNumber: o.try_number, externalId: o.external_executor_id }));
         const notAdopted = await this.o.executor.adopt(refs);
+        const running = new Set(refs.filter((_, i) => orphans[i].state === 'running'));
         for (const ref of notAdopted) {
+          // A running try nobody can watch is left to zombie detection (its runner may still finish it).
+          if (running.has(ref)) continue;
           await db
             .updateTable('task_instance')
             .set((eb) => ({ state: 'scheduled', try_number: eb('try_number', '-', 1), queued_by_job_id: null, updated_at: nowIso() }))
@@ -372,7 +421,7 @@ export class Scheduler {
           await db.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', ref.key.dagId).where('run_id', '=', ref.key.runId).execute();
         }
         const adopted = new Set(refs.filter((r) => !notAdopted.includes(r)));
-        for (const ref of adopted)
+        for (const ref of [...adopted, ...notAdopted.filter((r) => running.has(r))])
           await db.updateTable('task_instance').set({ queued_by_job_id: this.jobId }).where((eb) => eb.and(keyColumns(ref.key))).where('try_number', '=', ref.tryNumber).execute();
         this.o.log.warn({ orphans: orphans.length, adopted: adopted.size }, 'took over tries queued by a dead scheduler');
         this.woken = true;

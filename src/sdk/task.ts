@@ -3,7 +3,8 @@ import { callerLocation, currentDag, type TaskRef } from './dag.ts';
 import type { TaskContext, TaskOptions } from './types.ts';
 
 /** An argument may be a plain value or another task's result. */
-export type Arg<T> = T | TaskRef<T>;
+/** Arrays may mix plain values and task results: `load([a(), b()])` waits for both. */
+export type Arg<T> = T | TaskRef<T> | (T extends (infer U)[] ? Arg<U>[] : never);
 export type TaskSpec = string | (TaskOptions & { taskId: string });
 
 function split(spec: TaskSpec): { taskId: string; options: TaskOptions } {
