@@ -124,7 +124,9 @@ export function suggest(word: string, candidates: Iterable<string>): string | nu
   for (const c of candidates) {
     const d = editDistance(word, c);
     const limit = Math.max(2, Math.min(4, Math.floor(c.length / 4)));
-    const score = d <= limit ? d : c.includes(word) || word.includes(c) ? limit : Infinity;
+    // A long fragment of a name ("pending_timeout") also counts as a near miss.
+    const partial = word.length >= 8 && (c.includes(word) || word.includes(c));
+    const score = d <= limit ? d : partial ? limit : Infinity;
     if (score < bestScore) {
       bestScore = score;
       best = c;
