@@ -13,6 +13,7 @@ import {
   selectTemplate,
   type KubernetesPodConfig,
 } from '../../../src/kubernetes/pod/index.ts';
+import type { ExecutorConfig } from '../../../src/sdk/types.ts';
 import { CFG, fixedRandom, task } from './helpers.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'floe-templates-'));
@@ -39,7 +40,7 @@ describe('templates', () => {
   it('selects: forced template > task podTemplateFile > podTemplate > queue > default', async () => {
     const t = await loadPodTemplates(CFG);
     await refreshPodTemplates(t, ['templates/minimal.yaml']);
-    const pick = (ec: object | null, queue = 'default', template?: string) => selectTemplate(task('t', ec, queue), t, { template }).name;
+    const pick = (ec: ExecutorConfig | null, queue = 'default', template?: string) => selectTemplate(task('t', ec, queue), t, { template }).name;
     assert.equal(pick(null), 'default');
     assert.equal(pick(null, 'gpu_queue'), 'gpu');
     assert.equal(pick({ podTemplate: 'minimal' }, 'gpu_queue'), 'minimal');
@@ -69,7 +70,7 @@ describe('templates', () => {
     write('flaky.yaml', 'flaky');
     const cfg: KubernetesPodConfig = { namespace: 'n', workerImage: 'w', baseDir: dir, podTemplateFile: 'good.yaml', podTemplates: { flaky: 'flaky.yaml' } };
     const t = await loadPodTemplates(cfg);
-    const build = (ec: object | null) => buildWorkerPod({ dagId: 'd', taskId: 't', runId: 'r', tryNumber: 1, mapIndex: -1, schedulerId: 's', task: task('t', ec), templates: t, cfg, random: fixedRandom() });
+    const build = (ec: ExecutorConfig | null) => buildWorkerPod({ dagId: 'd', taskId: 't', runId: 'r', tryNumber: 1, mapIndex: -1, schedulerId: 's', task: task('t', ec), templates: t, cfg, random: fixedRandom() });
     write('flaky.yaml', 'flaky', '      resources:\n        limits:\n          cpu: lots\n');
     await assert.rejects(build({ podTemplate: 'flaky' }), (e: unknown) => e instanceof PodPipelineError && e.stage === 'template' && e.path === 'spec.containers[name=base].resources.limits.cpu' && e.message.startsWith(`pod template ${path.join(dir, 'flaky.yaml')}: `));
     assert.equal((await build(null)).pod.spec!.containers[0].image, 'good');
