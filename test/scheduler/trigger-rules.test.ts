@@ -16,10 +16,11 @@ const decide = (rule: TriggerRule, states: TIState[]): TriggerDecision => evalua
 
 /**
  * The oracle's final outcome once every upstream is finished — Airflow 2's TriggerRuleDep restated:
- * failed and upstream_failed count alike; a removed upstream counts as done and blocks no rule (Airflow's
- * handling where removed upstreams are expected: `num_failures -= removed`); no upstream at all: run.
+ * failed and upstream_failed count alike; a removed upstream no longer exists, so it is left out entirely
+ * (neither blocks nor decides); no upstream at all: run.
  */
-function finalOutcome(rule: TriggerRule, states: readonly Done[]): TriggerDecision {
+function finalOutcome(rule: TriggerRule, all: readonly Done[]): TriggerDecision {
+  const states = all.filter((s) => s !== 'removed');
   if (states.length === 0) return 'run';
   let success = 0, failed = 0, skipped = 0;
   for (const s of states) {
@@ -89,26 +90,21 @@ function multisets(maxSize: number): TIState[][] {
   return out;
 }
 
-/** Known defects, each checked by its own todo test below; the exhaustive check covers everything else. */
-const KNOWN_BUGS = {
-  removedBlocksAllSuccess: (rule: TriggerRule, states: readonly TIState[]) =>
-    rule === 'all_success' && allDone(states) && states.includes('removed') && states.every((s) => s === 'success' || s === 'removed'),
-  oneSuccessSkipsInsteadOfUpstreamFailed: (rule: TriggerRule, states: readonly TIState[]) =>
-    rule === 'one_success' && states.length > 0 && allDone(states) && !states.includes('success') &&
-    !states.every((s) => s === 'skipped') && !states.every((s) => s === 'failed' || s === 'upstream_failed'),
-};
-const isKnownBug = (rule: TriggerRule, states: readonly TIState[]) => Object.values(KNOWN_BUGS).some((f) => f(rule, states));
-
 const CASES = multisets(4);
 const show = (states: readonly TIState[]) => `[${states.join(', ')}]`;
 
 describe('summarize', () => {
   it('counts each finished state and what is done', () => {
     assert.deepEqual(summarize([]), { total: 0, success: 0, failed: 0, upstreamFailed: 0, skipped: 0, done: 0 });
-    assert.deepEqual(summarize(TI_STATES), { total: 10, success: 1, failed: 1, upstreamFailed: 1, skipped: 1, done: 5 });
-    assert.deepEqual(summarize(['success', 'success', 'removed', 'running', 'none', 'skipped']), { total: 6, success: 2, failed: 0, upstreamFailed: 0, skipped: 1, done: 4 });
+    assert.deepEqual(summarize(TI_STATES), { total: 9, success: 1, failed: 1, upstreamFailed: 1, skipped: 1, done: 4 });
+    assert.deepEqual(summarize(['success', 'success', 'removed', 'running', 'none', 'skipped']), { total: 5, success: 2, failed: 0, upstreamFailed: 0, skipped: 1, done: 3 });
     for (const p of PENDING) assert.equal(summarize([p]).done, 0, `${p} is not done`);
-    for (const d of DONE) assert.equal(summarize([d]).done, 1, `${d} is done`);
+    for (const d of DONE) if (d !== 'removed') assert.equal(summarize([d]).done, 1, `${d} is done`);
+  });
+
+  it('leaves removed upstreams out entirely: they no longer exist', () => {
+    assert.deepEqual(summarize(['removed', 'removed']), { total: 0, success: 0, failed: 0, upstreamFailed: 0, skipped: 0, done: 0 });
+    assert.deepEqual(summarize(['removed', 'failed']), summarize(['failed']));
   });
 
   it('accepts any iterable', () => {
@@ -133,13 +129,12 @@ describe('every rule × every multiset of up to 4 upstream states', () => {
       const wrong: string[] = [];
       let checked = 0;
       for (const states of CASES) {
-        if (isKnownBug(rule, states)) continue;
         checked++;
         const got = decide(rule, states);
         const want = oracle(rule, states);
         if (got !== want) wrong.push(`${show(states)}: got ${got}, want ${want}`);
       }
-      assert.ok(checked > 900, `only ${checked} cases checked`);
+      assert.equal(checked, 1001);
       assert.deepEqual(wrong, [], `${rule}: ${wrong.length} wrong decisions`);
     });
 
@@ -165,31 +160,25 @@ describe('every rule × every multiset of up to 4 upstream states', () => {
         const d = decide(rule, states);
         if (d === 'wait' || allDone(states) || (rule === 'all_success' && d === 'skip')) continue;
         for (const c of completions(states)) {
-          if (isKnownBug(rule, c)) continue;
           assert.equal(decide(rule, c), d, `${rule} ${show(states)} decided ${d} but ${show(c)} gives ${decide(rule, c)}`);
         }
       }
   });
 });
 
-describe('known defects (todo)', () => {
-  it(
-    'all_success never waits forever when every upstream is done: a removed upstream must not block it',
-    { todo: 'trigger-rules.ts evaluateTriggerRule: all_success with upstreams [success, removed] (all done) returns "wait" (u.success !== u.total) — the task stays in none and the run never finishes; Airflow ignores removed upstreams here (num_failures -= removed) → expected "run"' },
-    () => {
-      for (const states of CASES.filter((s) => KNOWN_BUGS.removedBlocksAllSuccess('all_success', s)))
-        assert.equal(decide('all_success', states), 'run', show(states));
-    },
-  );
-
-  it(
-    'one_success with every upstream done and none succeeded is upstream_failed unless all were skipped (Airflow)',
-    { todo: 'trigger-rules.ts evaluateTriggerRule one_success: upstreams [failed, skipped] (or [removed], [upstream_failed, skipped, removed]…) give "skip"; Airflow 2 gives upstream_failed whenever no upstream succeeded and not all were skipped — so a failed branch ends in a skipped join and a successful run' },
-    () => {
-      for (const states of CASES.filter((s) => KNOWN_BUGS.oneSuccessSkipsInsteadOfUpstreamFailed('one_success', s)))
-        assert.equal(decide('one_success', states), 'upstream_failed', show(states));
-    },
-  );
+describe('regressions', () => {
+  const allDoneCases = CASES.filter((s) => s.length > 0 && allDone(s));
+  it('all_success is never stuck waiting once every upstream is done (a removed upstream does not block)', () => {
+    for (const states of allDoneCases) assert.notEqual(decide('all_success', states), 'wait', show(states));
+    assert.equal(decide('all_success', ['success', 'removed']), 'run');
+  });
+  it('one_success with every upstream done and none succeeded is upstream_failed unless all were skipped (Airflow)', () => {
+    for (const states of allDoneCases.filter((s) => !s.includes('success'))) {
+      const left = states.filter((x) => x !== 'removed');
+      const want = left.length === 0 ? 'run' : left.every((x) => x === 'skipped') ? 'skip' : 'upstream_failed';
+      assert.equal(decide('one_success', states), want, show(states));
+    }
+  });
 });
 
 // Readable cases: [name, upstream states, decision, todo?]
@@ -205,7 +194,8 @@ const TABLE: Record<TriggerRule, Case[]> = {
     ['failure beats skip', ['skipped', 'failed'], 'upstream_failed'],
     ['a skip propagates once done', ['success', 'skipped'], 'skip'],
     ['a skip propagates early (Airflow)', ['skipped', 'running'], 'skip'],
-    ['a removed upstream does not block', ['success', 'removed'], 'run', 'removed upstream makes all_success wait forever'],
+    ['a removed upstream does not block', ['success', 'removed'], 'run'],
+    ['only removed upstreams: as if it had none', ['removed', 'removed'], 'run'],
   ],
   all_failed: [
     ['no upstream', [], 'run'],
@@ -230,7 +220,8 @@ const TABLE: Record<TriggerRule, Case[]> = {
     ['no success yet, one pending', ['failed', 'running'], 'wait'],
     ['all failed', ['failed', 'upstream_failed'], 'upstream_failed'],
     ['all skipped', ['skipped', 'skipped'], 'skip'],
-    ['failed and skipped, no success', ['failed', 'skipped'], 'upstream_failed', 'one_success gives skip where Airflow gives upstream_failed'],
+    ['failed and skipped, no success', ['failed', 'skipped'], 'upstream_failed'],
+    ['all skipped beside a removed one', ['skipped', 'removed'], 'skip'],
   ],
   one_failed: [
     ['no upstream', [], 'run'],
@@ -238,7 +229,8 @@ const TABLE: Record<TriggerRule, Case[]> = {
     ['upstream_failed counts as a failure', ['upstream_failed', 'none'], 'run'],
     ['nothing failed yet, one pending', ['success', 'running'], 'wait'],
     ['all done, nothing failed', ['success', 'skipped'], 'skip'],
-    ['all removed', ['removed'], 'skip'],
+    ['all done, nothing failed, one removed', ['success', 'removed'], 'skip'],
+    ['only removed upstreams: as if it had none', ['removed'], 'run'],
   ],
   none_failed: [
     ['no upstream', [], 'run'],
