@@ -7,7 +7,10 @@ import type { SerializedDag } from '../dag/model.ts';
 import { type DagCheck, type ProcessResult, processDagFolder } from '../dag/processor.ts';
 import { type Db, openDb } from '../db/connect.ts';
 import { LocalExecutor } from '../executors/local/local-executor.ts';
-import type { Executor, ExecutorOptions } from '../executors/types.ts';
+import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.ts';
+import type { Executor, ExecutorOptions, TIKey } from '../executors/types.ts';
+import { getTI } from '../db/task-instances.ts';
+import { KubeApi, makeKubeConfig } from '../kubernetes/client.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
 
 export interface Runtime {
@@ -104,7 +107,40 @@ export function createExecutor(rt: Runtime, name: string, opts: ExecutorOptions)
       },
       opts,
     );
-  throw new Error(`core.executor: the "${name}" executor is not available in this build yet (available: local)`);
+  if (name === 'kubernetes') return createKubernetesExecutor(rt, opts);
+  throw new Error(`core.executor: the "${name}" executor is not available in this build yet (available: local, kubernetes)`);
+}
+
+export function createKubernetesExecutor(rt: Runtime, opts: ExecutorOptions): KubernetesExecutor {
+  const k = rt.cfg.kubernetes;
+  const api = new KubeApi(makeKubeConfig({ kubeconfig: k.kubeconfig, context: k.context, inCluster: k.inCluster }), { qps: k.apiQps, burst: k.apiBurst });
+  const namespaces = [...new Set([k.namespace, ...(k.multiNamespaceMode ? k.multiNamespaces : [])])];
+  return new KubernetesExecutor(
+    api,
+    {
+      pod: kubernetesPodConfig(rt.cfg),
+      namespaces,
+      parallelism: rt.cfg.core.parallelism,
+      batchSize: k.podCreationBatchSize,
+      concurrency: k.podCreationConcurrency,
+      publishMaxRetries: k.taskPublishMaxRetries,
+      deletePolicy: k.deleteWorkerPods,
+      pendingTimeoutMs: k.podPendingTimeout * 1000,
+      fastFailReasons: k.fastFailReasons,
+      sweepIntervalMs: k.orphanSweepInterval * 1000,
+    },
+    { ...opts, log: rt.log, tryIsOver: (tries) => triesAreOver(rt.db, tries) },
+  );
+}
+
+/** For each try: true when the DB says it is over (a final state, a later try, or no such task instance). */
+export async function triesAreOver(db: Db, tries: { key: TIKey; tryNumber: number }[]): Promise<boolean[]> {
+  const out: boolean[] = [];
+  for (const t of tries) {
+    const ti = await getTI(db.kysely, t.key);
+    out.push(!ti || ti.try_number !== t.tryNumber || !['queued', 'running'].includes(ti.state));
+  }
+  return out;
 }
 
 export function createScheduler(rt: Runtime, executorName: string, extra: Partial<SchedulerOptions> = {}): Scheduler {
@@ -117,6 +153,7 @@ export function createScheduler(rt: Runtime, executorName: string, extra: Partia
     loopIntervalMs: rt.cfg.scheduler.loopInterval * 1000,
     zombieThresholdMs: rt.cfg.scheduler.zombieThreshold * 1000,
     healthCheckThresholdMs: rt.cfg.scheduler.healthCheckThreshold * 1000,
+    launchFailureRetries: rt.cfg.kubernetes.podLaunchFailureRetries,
     ...extra,
   });
   return scheduler;

@@ -78,6 +78,10 @@ export const configSchema = z
         multiNamespaces: z.array(z.string()).default([]),
         podPendingTimeout: seconds.default(300),
         podLaunchFailureRetries: z.number().int().nonnegative().default(3),
+        /** Waiting reasons that fail a pod at once instead of waiting for podPendingTimeout. */
+        fastFailReasons: z.array(z.string()).default(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']),
+        /** Seconds between sweeps that delete pods of tries already over (orphans). */
+        orphanSweepInterval: seconds.default(60),
       })
       .strict()
       .prefault({}),

@@ -1,5 +1,6 @@
 // The one executor contract. The scheduler owns the DB and every state decision; an executor only
 // launches work and reports what it observed.
+import type { SerializedTask } from '../dag/model.ts';
 import type { ExecutorConfig } from '../sdk/types.ts';
 
 export interface TIKey {
@@ -20,6 +21,8 @@ export interface Workload {
   fileloc: string;
   /** Seconds; the executor stops the try's process if the runner cannot (null: no limit). */
   executionTimeout: number | null;
+  /** The task as serialized by the DAG processor (pod executors build the pod from it). */
+  task: SerializedTask;
 }
 
 /** What an executor saw happen to a try. `success`/`failed` mean the try's process is over. */

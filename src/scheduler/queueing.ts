@@ -100,7 +100,11 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
       .limit(Math.max(slots * 4, 64));
     if (ctx.scope) q = q.where('ti.dag_id', '=', ctx.scope.dagId).where('ti.run_id', 'in', ctx.scope.runIds);
     if (db.dialect === 'postgres') q = q.forUpdate('ti').skipLocked();
-    const candidates = await q.execute();
+    // A task gone from its DAG (or a DAG gone) stays scheduled until the next pass marks it removed.
+    const candidates = (await q.execute()).filter((c) => {
+      const cached = ctx.dags.get(c.dag_id);
+      return cached !== undefined && taskOf(cached.dag, c.task_id) !== undefined;
+    });
     const picked = chooseToQueue(candidates, { slots, poolFree, dagFree }, (c) => {
       if (warnedNoPool.has(`${c.dag_id}.${c.task_id}`)) return;
       warnedNoPool.add(`${c.dag_id}.${c.task_id}`);
@@ -129,17 +133,18 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
   });
   for (const c of chosen) {
     const cached = ctx.dags.get(c.dag_id)!;
-    const task = taskOf(cached.dag, c.task_id);
+    const task = taskOf(cached.dag, c.task_id)!;
     const key = { dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, mapIndex: c.map_index };
     const tryNumber = c.try_number + 1;
     const work: Workload = {
       key,
       tryNumber,
       command: taskRunCommand(key, tryNumber),
-      queue: task?.queue ?? 'default',
-      executorConfig: task?.executorConfig ?? null,
+      queue: task.queue,
+      executorConfig: task.executorConfig,
       fileloc: cached.dag.fileloc,
-      executionTimeout: task?.executionTimeout ?? null,
+      executionTimeout: task.executionTimeout,
+      task,
     };
     ctx.executor.queue(work);
   }

@@ -19,6 +19,8 @@ export interface RunnerDeps {
   heartbeatSeconds: number;
   /** Executors that run tries outside Kubernetes say so, so that pod settings are reported as ignored. */
   ignoresPodSettings?: string;
+  /** Copy the try's log to standard output too. */
+  echoLog?: boolean;
 }
 
 const POD_KEYS = ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'];
@@ -127,7 +129,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     const ti = await getTI(db.kysely, k);
     return { ran: false, reason: `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})` };
   }
-  const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber));
+  const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber), deps.echoLog);
   log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);
   const podKeys = POD_KEYS.filter((key) => rec.task.executorConfig?.[key] != null);
   if (deps.ignoresPodSettings && podKeys.length)

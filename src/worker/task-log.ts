@@ -13,15 +13,20 @@ export function taskLogPath(logsFolder: string, k: TIKey, tryNumber: number): st
 
 export class TaskLog {
   private readonly stream: WriteStream;
-  constructor(readonly file: string) {
+  /** `echo`: also write to standard output (`floe tasks run`, so a pod's log holds the task log). */
+  constructor(
+    readonly file: string,
+    private readonly echo = false,
+  ) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.stream = createWriteStream(file, { flags: 'a' });
   }
   line(level: string, ...args: unknown[]): void {
-    this.stream.write(`[${new Date().toISOString()}] ${level} ${format(...args)}\n`);
+    this.raw(`[${new Date().toISOString()}] ${level} ${format(...args)}\n`);
   }
   raw(chunk: string | Buffer): void {
     this.stream.write(chunk);
+    if (this.echo) process.stdout.write(chunk);
   }
   close(): Promise<void> {
     return new Promise((r) => this.stream.end(r));

@@ -61,6 +61,8 @@ export interface FloeHarness {
   /** Runs the scheduler (local executor unless given) until `done` or the timeout; returns the scheduler. */
   runUntil(done: () => Promise<boolean>, opts?: { timeoutMs?: number; executor?: string }): Promise<void>;
   runUntilRunsFinish(dagId: string, count?: number, timeoutMs?: number): Promise<void>;
+  /** Runs the scheduler until the given run is success or failed. */
+  runUntilRunDone(dagId: string, runId: string, timeoutMs?: number): Promise<void>;
   tis(dagId: string, runId: string): Promise<Map<string, { state: string; try_number: number; reason: string | null }>>;
   history(dagId: string, runId: string): Promise<{ task_id: string; try_number: number; state: string; reason: string | null }[]>;
   runs(dagId: string): Promise<{ run_id: string; state: string; logical_date: string; data_interval_start: string; data_interval_end: string }[]>;
@@ -69,10 +71,10 @@ export interface FloeHarness {
 
 export const SDK_IMPORT = `import { dag, task, shell, chain } from 'floe';`;
 
-export async function startFloe(dialect: Dialect, opts: { config?: Record<string, Record<string, unknown>> } = {}): Promise<FloeHarness> {
-  const home = mkdtempSync(path.join(tmpdir(), 'floe-test-'));
+export async function startFloe(dialect: Dialect, opts: { config?: Record<string, Record<string, unknown>>; home?: string } = {}): Promise<FloeHarness> {
+  const home = opts.home ?? mkdtempSync(path.join(tmpdir(), 'floe-test-'));
   const dagsFolder = path.join(home, 'dags');
-  mkdirSync(dagsFolder);
+  mkdirSync(dagsFolder, { recursive: true });
   const pgdb = dialect === 'postgres' ? await createPgDatabase() : null;
   const env: Record<string, string> = {
     FLOE_HOME: home,
@@ -99,7 +101,7 @@ export async function startFloe(dialect: Dialect, opts: { config?: Record<string
     parse: () => parseDags(rt),
     trigger: async (dagId, conf) => triggerRun(rt.db.kysely, await getDag(rt, dagId), { conf }),
     async runUntil(done, o = {}) {
-      scheduler = createScheduler(rt, o.executor ?? 'local');
+      scheduler = createScheduler(rt, o.executor ?? rt.cfg.core.executor);
       await scheduler.start();
       const deadline = Date.now() + (o.timeoutMs ?? 60_000);
       let timedOut = false;
@@ -119,6 +121,12 @@ export async function startFloe(dialect: Dialect, opts: { config?: Record<string
       await h.runUntil(async () => {
         const rows = await rt.db.kysely.selectFrom('dag_run').select('state').where('dag_id', '=', dagId).execute();
         return rows.filter((r) => r.state === 'success' || r.state === 'failed').length >= count;
+      }, { timeoutMs });
+    },
+    async runUntilRunDone(dagId, runId, timeoutMs = 60_000) {
+      await h.runUntil(async () => {
+        const r = await rt.db.kysely.selectFrom('dag_run').select('state').where('dag_id', '=', dagId).where('run_id', '=', runId).executeTakeFirst();
+        return r?.state === 'success' || r?.state === 'failed';
       }, { timeoutMs });
     },
     async tis(dagId, runId) {

@@ -44,7 +44,7 @@ export function registerTasksCommands(program: Command): void {
         const ti = await getTI(rt.db.kysely, key);
         if (!ti) throw new Error(`no task instance ${dagId}.${taskId} in run ${runId}`);
         const tryNumber = o.try ? parseIntArg(o.try, '--try') : ti.try_number;
-        const outcome = await runTaskTry(runnerDeps(rt), key, tryNumber);
+        const outcome = await runTaskTry({ ...runnerDeps(rt), echoLog: true }, key, tryNumber);
         if (!outcome.ran) {
           console.error(`not run: ${outcome.reason}`);
           process.exitCode = 2;

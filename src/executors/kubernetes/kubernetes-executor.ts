@@ -1,0 +1,367 @@
+// The Kubernetes executor: a pod per try, built by the pod pipeline, created under a rate limit with retries,
+// observed through a list+watch cache (no per-task API calls), reported as executor events. The task runner
+// inside the pod records the try's state; this executor only reports what it saw.
+import path from 'node:path';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { apiMessage, backoffMs, classifyError, type KubeApi } from '../../kubernetes/client.ts';
+import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates } from '../../kubernetes/pod/index.ts';
+import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
+import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
+import { tiKeyString } from '../types.ts';
+import { podVerdict, type PodVerdict } from './pod-state.ts';
+
+export interface KubernetesExecutorConfig {
+  pod: KubernetesPodConfig;
+  /** Namespaces watched: kubernetes.namespace, plus kubernetes.multiNamespaces in multi-namespace mode. */
+  namespaces: string[];
+  parallelism: number;
+  batchSize: number;
+  concurrency: number;
+  publishMaxRetries: number;
+  deletePolicy: 'always' | 'onSuccess' | 'never';
+  pendingTimeoutMs: number;
+  fastFailReasons: readonly string[];
+  /** How often finished/orphaned Floe pods are reconciled against the DB. */
+  sweepIntervalMs: number;
+}
+
+/** For the orphan sweep: which of these tries are over in the DB (final state, or a later try exists). */
+export type TryIsOver = (tries: { key: TIKey; tryNumber: number }[]) => Promise<boolean[]>;
+
+interface Launch {
+  work: Workload;
+  attempt: number;
+  notBefore: number;
+}
+
+interface Tracked {
+  key: TIKey;
+  tryNumber: number;
+  namespace: string;
+  name: string;
+  uid: string;
+  reported: PodVerdict['kind'] | null;
+  /** Last pod state seen, to judge a pod that vanished. */
+  last: V1Pod | null;
+}
+
+const podKey = (ns: string, name: string) => `${ns}/${name}`;
+const tryKey = (k: TIKey, tryNumber: number) => `${tiKeyString(k)}#${tryNumber}`;
+export const externalIdOf = (ns: string, name: string, uid: string) => `${ns}/${name}/${uid}`;
+
+function parseExternalId(id: string | null): { namespace: string; name: string; uid: string } | null {
+  const m = id ? /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(id) : null;
+  return m ? { namespace: m[1], name: m[2], uid: m[3] } : null;
+}
+
+/** The try a Floe worker pod runs, from its exact-id annotations. */
+export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number } | null {
+  const a = pod.metadata?.annotations ?? {};
+  const dagId = a[FLOE_KEYS.dagId];
+  const taskId = a[FLOE_KEYS.taskId];
+  const runId = a[FLOE_KEYS.runId];
+  const tryNumber = Number(a[FLOE_KEYS.tryNumber]);
+  const mapIndex = Number(a[FLOE_KEYS.mapIndex] ?? -1);
+  if (!dagId || !taskId || !runId || !Number.isInteger(tryNumber)) return null;
+  return { key: { dagId, taskId, runId, mapIndex }, tryNumber };
+}
+
+export class KubernetesExecutor implements Executor {
+  readonly name = 'kubernetes';
+  private schedulerId = '';
+  private templates: PodTemplates | null = null;
+  private hook: LoadedHook | null = null;
+  private readonly launches: Launch[] = [];
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly byPod = new Map<string, string>();
+  private readonly pods = new Map<string, V1Pod>();
+  private readonly watchers: PodWatcher[] = [];
+  private events: ExecutorEvent[] = [];
+  private launching = 0;
+  private lastSweep = Date.now();
+  private sweeping = false;
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly cfg: KubernetesExecutorConfig,
+    private readonly opts: ExecutorOptions & { log: Logger; tryIsOver?: TryIsOver },
+  ) {}
+
+  get selector(): string {
+    return `${FLOE_KEYS.worker}=true,${FLOE_KEYS.schedulerId}=${this.schedulerId}`;
+  }
+
+  async start(ctx: ExecutorStartContext): Promise<void> {
+    this.schedulerId = ctx.schedulerId;
+    this.templates = await loadPodTemplates(this.cfg.pod);
+    if (this.cfg.pod.podMutationHook) this.hook = await loadMutationHook(path.resolve(this.cfg.pod.baseDir, this.cfg.pod.podMutationHook));
+    for (const ns of this.cfg.namespaces) {
+      const w = new PodWatcher(this.api, ns, this.selector, { onList: (n, pods) => this.onList(n, pods), onEvent: (t, p) => this.onPodEvent(t, p) }, this.opts.log);
+      this.watchers.push(w);
+      await w.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.watchers) w.stop();
+    while (this.launching > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  queue(work: Workload): void {
+    this.launches.push({ work, attempt: 0, notBefore: 0 });
+    this.opts.wake();
+  }
+
+  openSlots(): number {
+    return Math.max(0, this.cfg.parallelism - this.tracked.size - this.launches.length - this.launching);
+  }
+
+  async sync(): Promise<ExecutorEvent[]> {
+    await this.launchBatch();
+    const now = Date.now();
+    for (const t of this.tracked.values()) {
+      const pod = this.pods.get(podKey(t.namespace, t.name));
+      if (pod && pod.metadata?.uid === t.uid) this.judge(t, pod, false, now);
+    }
+    if (now - this.lastSweep >= this.cfg.sweepIntervalMs && !this.sweeping) {
+      this.lastSweep = now;
+      this.sweeping = true;
+      void this.sweep().finally(() => (this.sweeping = false));
+    }
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  /** Creates up to batchSize pods, at most `concurrency` requests in flight. */
+  private async launchBatch(): Promise<void> {
+    const now = Date.now();
+    const ready: Launch[] = [];
+    for (let i = 0; i < this.launches.length && ready.length < this.cfg.batchSize; ) {
+      if (this.launches[i].notBefore <= now) ready.push(...this.launches.splice(i, 1));
+      else i++;
+    }
+    if (!ready.length) return;
+    this.launching += ready.length;
+    let next = 0;
+    const worker = async () => {
+      while (next < ready.length) {
+        const l = ready[next++];
+        try {
+          await this.launch(l);
+        } finally {
+          this.launching--;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.cfg.concurrency, ready.length) }, worker));
+  }
+
+  private async launch(l: Launch): Promise<void> {
+    const { work } = l;
+    let pod: V1Pod;
+    try {
+      pod = (
+        await buildWorkerPod({
+          dagId: work.key.dagId,
+          taskId: work.key.taskId,
+          runId: work.key.runId,
+          tryNumber: work.tryNumber,
+          mapIndex: work.key.mapIndex,
+          schedulerId: this.schedulerId,
+          task: work.task,
+          templates: this.templates!,
+          cfg: this.cfg.pod,
+          hook: this.hook,
+        })
+      ).pod;
+    } catch (e) {
+      const reason = e instanceof PodPipelineError ? `pod pipeline: ${e.message}` : `pod pipeline: ${(e as Error).message}`;
+      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason });
+      return;
+    }
+    const namespace = pod.metadata!.namespace ?? this.cfg.pod.namespace;
+    if (!this.cfg.namespaces.includes(namespace)) {
+      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason: `pod namespace "${namespace}" is not watched by this scheduler (allowed: ${this.cfg.namespaces.join(', ')}; see kubernetes.multiNamespaceMode)` });
+      return;
+    }
+    try {
+      const created = await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod }));
+      const t: Tracked = { key: work.key, tryNumber: work.tryNumber, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created };
+      this.tracked.set(tryKey(work.key, work.tryNumber), t);
+      this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
+      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
+    } catch (e) {
+      const c = classifyError(e);
+      l.attempt++;
+      if (c.kind === 'conflict' || (c.kind === 'retry' && l.attempt <= this.cfg.publishMaxRetries)) {
+        // 409: another pod has the name; the next build draws a fresh random suffix.
+        l.notBefore = Date.now() + (c.kind === 'retry' ? (c.afterMs ?? backoffMs(l.attempt)) : 0);
+        if (c.kind === 'conflict' && l.attempt > this.cfg.publishMaxRetries + 5) {
+          this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', infraFailure: true, reason: `could not create a pod with a free name: ${apiMessage(e)}` });
+          return;
+        }
+        this.launches.push(l);
+      } else if (c.kind === 'quota') {
+        // Over quota: the try stays queued and is launched when room frees up, as an operator expects.
+        l.notBefore = Date.now() + Math.min(30_000, 1000 * 2 ** Math.min(l.attempt, 5));
+        this.opts.log.warn({ ti: work.key, namespace }, `pod creation refused by quota, will retry: ${c.message}`);
+        this.launches.push(l);
+      } else {
+        const reason = c.kind === 'retry' ? `pod creation failed after ${l.attempt} tries: ${apiMessage(e)}` : `pod creation refused: ${c.message}`;
+        this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', infraFailure: c.kind === 'retry', reason });
+      }
+    }
+  }
+
+  private emit(e: ExecutorEvent): void {
+    this.events.push(e);
+    this.opts.wake();
+  }
+
+  private onList(namespace: string, pods: V1Pod[]): void {
+    const seen = new Set<string>();
+    for (const p of pods) {
+      const k = podKey(namespace, p.metadata!.name!);
+      seen.add(k);
+      this.pods.set(k, p);
+    }
+    for (const k of [...this.pods.keys()]) if (k.startsWith(`${namespace}/`) && !seen.has(k)) this.pods.delete(k);
+    // Tracked pods missing from a fresh list were deleted while we were not watching.
+    for (const t of this.tracked.values()) {
+      if (t.namespace === namespace && !seen.has(podKey(namespace, t.name)) && t.last) this.judge(t, t.last, true, Date.now());
+    }
+    this.opts.wake();
+  }
+
+  private onPodEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', pod: V1Pod): void {
+    const k = podKey(pod.metadata!.namespace!, pod.metadata!.name!);
+    if (type === 'DELETED') this.pods.delete(k);
+    else this.pods.set(k, pod);
+    const tk = this.byPod.get(k);
+    const t = tk ? this.tracked.get(tk) : undefined;
+    // Identity by UID: a pod recreated under the same name is not ours.
+    if (!t || t.uid !== pod.metadata?.uid) return;
+    this.judge(t, pod, type === 'DELETED', Date.now());
+  }
+
+  private judge(t: Tracked, pod: V1Pod, deleted: boolean, now: number): void {
+    t.last = pod;
+    const v = podVerdict(pod, { fastFailReasons: this.cfg.fastFailReasons, pendingTimeoutMs: this.cfg.pendingTimeoutMs, now, deleted });
+    if (v.kind === 'pending' || v.kind === t.reported) return;
+    const externalId = externalIdOf(t.namespace, t.name, t.uid);
+    const base = { key: t.key, tryNumber: t.tryNumber, externalId };
+    if (v.kind === 'running') {
+      t.reported = 'running';
+      return;
+    }
+    t.reported = v.kind;
+    if (v.kind === 'succeeded') this.emit({ ...base, state: 'success' });
+    else this.emit({ ...base, state: 'failed', reason: v.reason, infraFailure: v.kind === 'infra_failed' });
+    this.forget(t);
+    const remove = !deleted && (this.cfg.deletePolicy === 'always' || (this.cfg.deletePolicy === 'onSuccess' && v.kind === 'succeeded') || v.kind === 'infra_failed');
+    if (remove && !(this.cfg.deletePolicy === 'never')) void this.deletePod(t.namespace, t.name, t.uid);
+  }
+
+  private forget(t: Tracked): void {
+    this.tracked.delete(tryKey(t.key, t.tryNumber));
+    this.byPod.delete(podKey(t.namespace, t.name));
+  }
+
+  private async deletePod(namespace: string, name: string, uid?: string): Promise<void> {
+    try {
+      // The UID precondition makes sure we never delete a same-named pod that is not the one we mean.
+      await this.api.call((c) => c.deleteNamespacedPod({ namespace, name, body: uid ? { preconditions: { uid } } : undefined }));
+    } catch (e) {
+      const c = classifyError(e);
+      if (c.kind !== 'fatal' || !/HTTP 404/.test(c.message)) this.opts.log.warn({ namespace, name, err: apiMessage(e) }, 'could not delete pod');
+    }
+  }
+
+  /**
+   * Takes over tries of a dead scheduler: their pods are relabelled with this scheduler's id (so the watch
+   * sees them) and tracked; pods already finished are reported at once. Returns tries without a pod.
+   */
+  async adopt(refs: TaskRef[]): Promise<TaskRef[]> {
+    const notAdopted: TaskRef[] = [];
+    for (const ref of refs) {
+      const pod = await this.findPod(ref);
+      if (!pod) {
+        notAdopted.push(ref);
+        continue;
+      }
+      const namespace = pod.metadata!.namespace!;
+      const name = pod.metadata!.name!;
+      try {
+        const patched = await this.api.call((c) =>
+          c.patchNamespacedPod({ namespace, name, body: { metadata: { labels: { [FLOE_KEYS.schedulerId]: this.schedulerId } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        );
+        const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched };
+        this.tracked.set(tryKey(ref.key, ref.tryNumber), t);
+        this.byPod.set(podKey(namespace, name), tryKey(ref.key, ref.tryNumber));
+        this.pods.set(podKey(namespace, name), patched);
+        this.emit({ key: ref.key, tryNumber: ref.tryNumber, state: 'running', externalId: externalIdOf(namespace, name, t.uid) });
+        this.judge(t, patched, false, Date.now());
+        this.opts.log.info({ namespace, name }, 'adopted pod of a dead scheduler');
+      } catch (e) {
+        this.opts.log.warn({ namespace, name, err: apiMessage(e) }, 'could not adopt pod');
+        notAdopted.push(ref);
+      }
+    }
+    return notAdopted;
+  }
+
+  /** The pod of a try: by its recorded name/UID, else by its identity labels (a pod created just before a crash). */
+  private async findPod(ref: TaskRef): Promise<V1Pod | null> {
+    const ext = parseExternalId(ref.externalId);
+    if (ext) {
+      try {
+        const pod = await this.api.call((c) => c.readNamespacedPod({ namespace: ext.namespace, name: ext.name }));
+        return pod.metadata?.uid === ext.uid ? pod : null;
+      } catch {
+        return null;
+      }
+    }
+    const labels = identityLabels({ ...ref.key, tryNumber: ref.tryNumber, schedulerId: '' });
+    const selector = [FLOE_KEYS.dagId, FLOE_KEYS.taskId, FLOE_KEYS.runId, FLOE_KEYS.tryNumber, FLOE_KEYS.mapIndex].map((k) => `${k}=${labels[k]}`).join(',');
+    for (const namespace of this.cfg.namespaces) {
+      const list = await this.api.call((c) => c.listNamespacedPod({ namespace, labelSelector: `${FLOE_KEYS.worker}=true,${selector}` }));
+      const pod = list.items.find((p) => {
+        const t = podTry(p);
+        return t && tiKeyString(t.key) === tiKeyString(ref.key) && t.tryNumber === ref.tryNumber;
+      });
+      if (pod) return pod;
+    }
+    return null;
+  }
+
+  /** Reconciles every Floe worker pod against the DB: pods of tries that are over are deleted (logged). */
+  async sweep(): Promise<number> {
+    if (!this.opts.tryIsOver) return 0;
+    let deleted = 0;
+    for (const namespace of this.cfg.namespaces) {
+      let items: V1Pod[];
+      try {
+        items = (await this.api.call((c) => c.listNamespacedPod({ namespace, labelSelector: `${FLOE_KEYS.worker}=true` }))).items;
+      } catch (e) {
+        this.opts.log.warn({ namespace, err: apiMessage(e) }, 'orphan sweep: cannot list pods');
+        continue;
+      }
+      const candidates = items.filter((p) => !p.metadata?.deletionTimestamp && !this.byPod.has(podKey(namespace, p.metadata!.name!)));
+      const tries = candidates.map(podTry);
+      const known = candidates.filter((_, i) => tries[i]);
+      const over = await this.opts.tryIsOver(known.map((p) => podTry(p)!));
+      for (let i = 0; i < known.length; i++) {
+        const p = known[i];
+        const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+        const keep = finished && (this.cfg.deletePolicy === 'never' || (this.cfg.deletePolicy === 'onSuccess' && p.status?.phase === 'Failed'));
+        if (!over[i] || keep) continue;
+        this.opts.log.info({ namespace, pod: p.metadata!.name, phase: p.status?.phase }, 'orphan sweep: deleting the pod of a try that is already over');
+        await this.deletePod(namespace, p.metadata!.name!, p.metadata!.uid);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+}
