@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { containerArgv, resolveContainerEnv, type EnvRuntime } from './container-env.ts';
 import type { EventRecorder, EventSpec } from './events.ts';
+import { jsonEqual } from './json.ts';
 import type { Faults } from './faults.ts';
 import type { ContainerLog, LogStore } from './logs.ts';
 import { computePhase, kubeletConditions, setCondition, terminatedPhase, type Phase } from './pod-status.ts';
@@ -672,7 +673,7 @@ export class ProcessKubelet {
         this.clearPodTimers(rt);
       }
     }
-    if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
+    if (jsonEqual(status, pod.status)) return;
     const next = structuredClone(pod);
     next.status = status;
     this.registry.internalUpdate(POD_RESOURCE, next);

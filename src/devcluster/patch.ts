@@ -1,6 +1,7 @@
 // The three PATCH flavours the API server accepts: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and
 // strategic merge patch (lists merged by their patch merge key, `$patch`/`$setElementOrder`/
 // `$deleteFromPrimitiveList`/`$retainKeys` directives) with the merge keys of the core/v1 Go types.
+import { canonicalJson } from './json.ts';
 import { isRecord } from './types.ts';
 
 export class PatchError extends Error {}
@@ -123,7 +124,7 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
         break;
       }
       case 'test':
-        if (JSON.stringify(getAt(doc, op.path)) !== JSON.stringify(op.value)) {
+        if (canonicalJson(getAt(doc, op.path)) !== canonicalJson(op.value)) {
           throw new PatchError(`testing value ${op.path} failed`);
         }
         break;
@@ -217,7 +218,7 @@ function stripDirectives(v: unknown): unknown {
 }
 
 function orderBy(list: unknown[], order: unknown[], key: string | undefined): unknown[] {
-  const id = (x: unknown) => JSON.stringify(key && isRecord(x) ? x[key] : x);
+  const id = (x: unknown) => canonicalJson(key && isRecord(x) ? x[key] : x);
   const rank = new Map(order.map((o, i) => [id(o), i]));
   const ranked = list.filter((x) => rank.has(id(x))).sort((a, b) => rank.get(id(a))! - rank.get(id(b))!);
   const rest = list.filter((x) => !rank.has(id(x)));
@@ -232,7 +233,7 @@ function mergeKeyedList(orig: unknown[], patch: unknown[], schema: PatchSchema, 
   const out = orig.map((x) => x);
   for (const p of patch) {
     if (!isRecord(p)) throw new PatchError(`${path}: expected list items to be objects merged by "${key}"`);
-    const idx = out.findIndex((o) => isRecord(o) && JSON.stringify(o[key]) === JSON.stringify(p[key]));
+    const idx = out.findIndex((o) => isRecord(o) && canonicalJson(o[key]) === canonicalJson(p[key]));
     if (p[DIRECTIVE] === 'delete') {
       if (idx >= 0) out.splice(idx, 1);
       continue;
@@ -271,7 +272,7 @@ export function mergeStrategic(orig: unknown, patch: unknown, schema: PatchSchem
       out[k] = mergeKeyedList(out[k] as unknown[], v, fieldSchema, fieldPath);
     } else if (Array.isArray(v) && fieldSchema?.primitiveMerge && Array.isArray(out[k])) {
       const cur = out[k] as unknown[];
-      out[k] = [...cur, ...v.filter((x) => !cur.some((c) => JSON.stringify(c) === JSON.stringify(x)))];
+      out[k] = [...cur, ...v.filter((x) => !cur.some((c) => canonicalJson(c) === canonicalJson(x)))];
     } else if (isRecord(v)) {
       const merged = mergeStrategic(out[k], v, fieldSchema, fieldPath);
       if (merged === undefined) delete out[k];
@@ -285,8 +286,8 @@ export function mergeStrategic(orig: unknown, patch: unknown, schema: PatchSchem
       const field = k.slice(DELETE_PRIMITIVE_PREFIX.length);
       const cur = out[field];
       if (Array.isArray(cur)) {
-        const drop = new Set(v.map((x) => JSON.stringify(x)));
-        out[field] = cur.filter((x) => !drop.has(JSON.stringify(x)));
+        const drop = new Set(v.map((x) => canonicalJson(x)));
+        out[field] = cur.filter((x) => !drop.has(canonicalJson(x)));
       }
     } else if (k.startsWith(ORDER_PREFIX) && Array.isArray(v)) {
       const field = k.slice(ORDER_PREFIX.length);

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { Faults } from './faults.ts';
+import { jsonEqual } from './json.ts';
 import { generatedName } from './names.ts';
 import { jsonPatch, mergePatch, mergeStrategic, PatchError } from './patch.ts';
 import { NAMESPACE_RESOURCE, POD_RESOURCE, RESOURCES, type ResourceDef } from './resources.ts';
@@ -156,10 +157,8 @@ function stripForCreate(meta: KObject['metadata']): void {
   delete meta.managedFields;
 }
 
-const sameIgnoringRv = (a: KObject, b: KObject): boolean => {
-  const strip = (o: KObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return strip(a) === strip(b);
-};
+const sameIgnoringRv = (a: KObject, b: KObject): boolean =>
+  jsonEqual({ ...a, metadata: { ...a.metadata, resourceVersion: undefined } }, { ...b, metadata: { ...b.metadata, resourceVersion: undefined } });
 
 export class Registry {
   readonly podCreations: PodCreation[] = [];

@@ -171,11 +171,11 @@ const secrets: ResourceDef = {
   validateUpdate: (o) => validateConfigMapLike(o, 'Secret'),
   prepareCreate(o) {
     foldStringData(o);
-    (o as SecretObject).type ??= 'Opaque';
+    (o as SecretObject).type ||= 'Opaque';
   },
   prepareUpdate(n) {
     foldStringData(n);
-    (n as SecretObject).type ??= 'Opaque';
+    (n as SecretObject).type ||= 'Opaque';
   },
 };
 

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { apiGroupList, apiResourceList, apiVersions, openApiV3CoreV1Json, openApiV3Root, versionInfo } from './discovery.ts';
 import { parseFaultPatch, type Faults } from './faults.ts';
 import { renderEntry, selectEntries, type LogStore } from './logs.ts';
+import { decodeK8sProtobuf } from './protobuf.ts';
 import type { DeleteOptions, FieldValidation, ListQuery, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { POD_RESOURCE, resourceByName, type ResourceDef } from './resources.ts';
 import {
@@ -52,7 +53,7 @@ interface Route {
   watch: boolean;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -63,7 +64,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on('end', () => {
       if (size > MAX_BODY) {
         reject(new ApiError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Request entity too large: limit is 3145728', reason: 'RequestEntityTooLarge', code: 413 }));
-      } else resolve(Buffer.concat(chunks).toString('utf8'));
+      } else resolve(Buffer.concat(chunks));
     });
     req.on('error', reject);
   });
@@ -138,8 +139,12 @@ function listQuery(q: URLSearchParams): ListQuery {
   };
 }
 
-function parseJsonBody(body: string, contentType: string): unknown {
-  if (contentType.includes('protobuf')) throw unsupportedMediaType(contentType, ['application/json', 'application/yaml']);
+function parseJsonBody(raw: Buffer, contentType: string): unknown {
+  if (contentType === 'application/vnd.kubernetes.protobuf') return raw.length ? decodeK8sProtobuf(raw) : undefined;
+  if (contentType.includes('protobuf') || contentType.includes('cbor')) {
+    throw unsupportedMediaType(contentType, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
+  }
+  const body = raw.toString('utf8');
   if (body.trim() === '') return undefined;
   try {
     return contentType.includes('yaml') ? parseYaml(body) : JSON.parse(body);
@@ -294,7 +299,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
     res.on('close', unfollow);
   }
 
-  async function serveResource(req: http.IncomingMessage, res: http.ServerResponse, route: Route, q: URLSearchParams, body: string): Promise<void> {
+  async function serveResource(req: http.IncomingMessage, res: http.ServerResponse, route: Route, q: URLSearchParams, body: Buffer): Promise<void> {
     const { def, ns, name, sub } = route;
     const method = req.method ?? 'GET';
     const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
@@ -345,7 +350,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
       case 'PATCH': {
         if (name === undefined) throw methodNotAllowed();
         const wo = writeOptions(q);
-        const result = registry.patch(def, ns, name, contentType, body, wo, subresource);
+        const result = registry.patch(def, ns, name, contentType, body.toString('utf8'), wo, subresource);
         writeResult(res, r, def, result, result.created ? 201 : 200);
         return;
       }
@@ -370,7 +375,8 @@ export function createApiServer(deps: ServerDeps): http.Server {
     }
   }
 
-  async function serveAdmin(req: http.IncomingMessage, res: http.ServerResponse, path: string, body: string): Promise<void> {
+  async function serveAdmin(req: http.IncomingMessage, res: http.ServerResponse, path: string, raw: Buffer): Promise<void> {
+    const body = raw.toString('utf8');
     const method = req.method ?? 'GET';
     try {
       if (path === '/_floe/faults') {
@@ -404,7 +410,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = req.method ?? 'GET';
-    const body = method === 'GET' || method === 'HEAD' ? (req.resume(), '') : await readBody(req);
+    const body = method === 'GET' || method === 'HEAD' ? (req.resume(), Buffer.alloc(0)) : await readBody(req);
     if (path.startsWith('/_floe/')) return serveAdmin(req, res, path, body);
     // kubectl never sends credentials to a plain-HTTP server (clientcmd adds them for https only), so a
     // request without credentials is served as on an insecure port; wrong credentials are refused.

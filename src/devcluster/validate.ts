@@ -10,6 +10,7 @@ import {
   tooLong,
   type FieldError,
 } from './field-errors.ts';
+import { canonicalJson } from './json.ts';
 import { isDns1123Label, isDns1123Subdomain, isEnvVarName, isQualifiedName, isValidLabelValue } from './names.ts';
 import { parseQuantity, QUANTITY_REGEX_TEXT } from './quantity.ts';
 import type { Container, KObject, ObjectMeta, Pod, Toleration } from './types.ts';
@@ -241,7 +242,7 @@ export function validatePodUpdate(next: Pod, prev: Pod): FieldError[] {
     for (const c of [...(s.containers ?? []), ...(s.initContainers ?? [])]) if (isRecord(c)) delete c.image;
     delete s.activeDeadlineSeconds;
     delete s.tolerations;
-    return JSON.stringify(s);
+    return canonicalJson(s);
   };
   if (strip(next) !== strip(prev)) {
     errs.push(
@@ -251,8 +252,8 @@ export function validatePodUpdate(next: Pod, prev: Pod): FieldError[] {
       ),
     );
   }
-  const prevTol = (prev.spec.tolerations ?? []).map((t) => JSON.stringify(t));
-  const nextTol = new Set((next.spec.tolerations ?? []).map((t) => JSON.stringify(t)));
+  const prevTol = (prev.spec.tolerations ?? []).map((t) => canonicalJson(t));
+  const nextTol = new Set((next.spec.tolerations ?? []).map((t) => canonicalJson(t)));
   if (prevTol.some((t) => !nextTol.has(t))) {
     errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
   }
