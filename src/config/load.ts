@@ -16,16 +16,36 @@ export interface LoadedConfig extends FloeConfig {
 
 type Env = Record<string, string | undefined>;
 
-/** `FLOE__CORE__PARALLELISM=4` → core.parallelism = 4. Values are parsed as YAML scalars (numbers, booleans, JSON). */
-export function envOverrides(env: Env): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
+interface EnvOverride {
+  name: string;
+  raw: string;
+}
+
+function envEntries(env: Env): { section: string; key: string; o: EnvOverride }[] {
+  const out: { section: string; key: string; o: EnvOverride }[] = [];
   for (const [name, raw] of Object.entries(env)) {
     const m = /^FLOE__([A-Z0-9_]+?)__([A-Z0-9_]+)$/.exec(name);
     if (!m || raw === undefined) continue;
-    const section = toCamel(m[1]);
-    const key = toCamel(m[2]);
-    (out[section] ??= {})[key] = parseYaml(raw);
+    out.push({ section: toCamel(m[1]), key: toCamel(m[2]), o: { name, raw } });
   }
+  return out;
+}
+
+function parseEnvValue(raw: string): unknown {
+  try {
+    return parseYaml(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `FLOE__CORE__PARALLELISM=4` → core.parallelism = 4. Values are parsed as YAML scalars (numbers, booleans,
+ * JSON lists); a key that expects text keeps the text as written (see loadConfig).
+ */
+export function envOverrides(env: Env): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const { section, key, o } of envEntries(env)) (out[section] ??= {})[key] = parseEnvValue(o.raw);
   return out;
 }
 
@@ -42,11 +62,12 @@ function merge(base: Record<string, unknown>, over: Record<string, Record<string
   return out;
 }
 
-export function formatZodIssues(error: z.ZodError, where: string): string {
+export function formatZodIssues(error: z.ZodError, where: string, fromEnv: Map<string, EnvOverride> = new Map()): string {
   return error.issues
     .map((i) => {
       const at = i.path.join('.') || '(root)';
-      return `${where}: ${at}: ${i.message}`;
+      const env = fromEnv.get(i.path.slice(0, 2).join('.'));
+      return env ? `${env.name}=${JSON.stringify(env.raw)}: ${at}: ${i.message}` : `${where}: ${at}: ${i.message}`;
     })
     .join('\n');
 }
@@ -80,9 +101,22 @@ export function loadConfig(opts: { env?: Env; configFile?: string | null; cwd?: 
     fileValues = (parsed ?? {}) as Record<string, unknown>;
     break;
   }
-  const merged = merge(fileValues, envOverrides(env));
-  const result = configSchema.safeParse(merged);
-  if (!result.success) throw new ConfigError(formatZodIssues(result.error, configFile ?? 'configuration'));
+  const overrides = envOverrides(env);
+  const fromEnv = new Map(envEntries(env).map((e) => [`${e.section}.${e.key}`, e.o]));
+  let result = configSchema.safeParse(merge(fileValues, overrides));
+  // A text key given a number-like or boolean-like value (FLOE__QUEUE__PREFIX=2024) takes it as written.
+  if (!result.success) {
+    let retry = false;
+    for (const i of result.error.issues) {
+      const e = fromEnv.get(i.path.slice(0, 2).join('.'));
+      if (e && i.path.length === 2 && i.code === 'invalid_type' && i.expected === 'string') {
+        overrides[String(i.path[0])][String(i.path[1])] = e.raw;
+        retry = true;
+      }
+    }
+    if (retry) result = configSchema.safeParse(merge(fileValues, overrides));
+  }
+  if (!result.success) throw new ConfigError(formatZodIssues(result.error, configFile ?? 'configuration', fromEnv));
   const cfg = result.data;
   const base = configFile ? path.dirname(configFile) : cwd;
   if (env.FLOE_DATABASE_URL) cfg.database.url = env.FLOE_DATABASE_URL;

@@ -25,7 +25,8 @@ const T: Record<TIState, readonly TIState[]> = {
   failed: ['none', 'removed'],
   skipped: ['none', 'removed'],
   upstream_failed: ['none', 'removed', 'scheduled', 'skipped'],
-  removed: ['none'],
+  // A task back in the DAG is decided afresh, like a waiting one.
+  removed: ['none', 'scheduled', 'skipped', 'upstream_failed'],
 };
 
 export function canTransition(from: TIState, to: TIState): boolean {

@@ -166,7 +166,7 @@ describe('FLOE__SECTION__KEY environment overrides', () => {
 
   it(
     'a string key given a number-like value stays a string',
-    { todo: 'load.ts envOverrides: every value is parsed as YAML, so FLOE__QUEUE__PREFIX=2024 (or FLOE__CORE__DAGS_FOLDER=2024) becomes the number 2024 and loadConfig fails with "queue.prefix: Invalid input: expected string, received number"; expected: a value for a string key is taken as the string' },
+    {},
     () => {
       const c = loadConfig({ cwd: dir(), env: { FLOE__QUEUE__PREFIX: '2024', FLOE__KUBERNETES__NAMESPACE: '42' } });
       assert.equal(c.queue.prefix, '2024');
@@ -209,7 +209,7 @@ describe('bad configuration: clear errors', () => {
   });
   it(
     'a wrong value from the environment is blamed on the variable, not on floe.yaml',
-    { todo: 'load.ts loadConfig: file values and env overrides are merged before validation and every issue is prefixed with the config file, so FLOE__CORE__PARALLELISM=lots beside a valid floe.yaml reports "<dir>/floe.yaml: core.parallelism: Invalid input…" — the user looks in the wrong place; expected: the message names FLOE__CORE__PARALLELISM' },
+    {},
     () => {
       const d = dir({ 'floe.yaml': 'core:\n  parallelism: 8\n' });
       const msg = configError(() => loadConfig({ env: { FLOE__CORE__PARALLELISM: 'lots' }, cwd: d }), 'FLOE__CORE__PARALLELISM');

@@ -189,7 +189,7 @@ describe('decideTaskChanges: tasks that left the DAG', () => {
 
   it(
     'a returning task\'s change is a transition the table allows',
-    { todo: 'decisions.ts decideTaskChanges + states.ts: a removed task that is back in the DAG is reset to none and decided in the same pass, so the reported change is removed → scheduled (or → skipped / upstream_failed), which the transition table forbids (removed → none only); the scheduler writes it as one UPDATE. Either allow removed → scheduled/skipped/upstream_failed in states.ts or report the change as removed → none and decide it in the next pass' },
+    {},
     () => {
       const dag = mkDag([t('a'), t('x', ['a']), t('y', ['a'])]);
       for (const a of ['success', 'failed', 'skipped', 'running'] as const)

@@ -209,7 +209,7 @@ describe('fuzz: random DAGs run to completion', () => {
 
   it(
     `${DAGS} random DAGs where a task leaves the DAG mid-run and comes back`,
-    { todo: 'decideTaskChanges reports removed → scheduled/skipped/upstream_failed for a returning task, which the transition table forbids (see decisions.test.ts)' },
+    {},
     () => {
       let returned = 0;
       for (let seed = 1; seed <= DAGS; seed++) {

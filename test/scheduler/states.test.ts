@@ -18,7 +18,7 @@ failed            x    .     .    .    .    .    .    .    .    x
 up_for_retry      .    x     .    .    .    x    .    .    .    x
 upstream_failed   x    x     .    .    .    .    .    .    x    x
 skipped           x    .     .    .    .    .    .    .    .    x
-removed           x    .     .    .    .    .    .    .    .    .
+removed           x    x     .    .    .    .    .    x    x    .
 `;
 // Why each row is what it is:
 // none: trigger rules decide (scheduled / skipped / upstream_failed); removed when the task leaves the DAG.
@@ -27,7 +27,7 @@ removed           x    .     .    .    .    .    .    .    .    .
 // running: the try ends (a task may skip itself); removed when the task leaves the DAG.
 // up_for_retry: scheduled again after the delay, failed when the run gives up, removed.
 // finished states: only clearing (→ none) or removal; upstream_failed may also be re-evaluated.
-// removed: back to none when the task reappears.
+// removed: decided afresh (none, or straight to a trigger-rule outcome) when the task reappears.
 
 function parseTable(text: string): Map<TIState, Set<TIState>> {
   const rows = text.trim().split('\n').slice(1);
@@ -108,6 +108,6 @@ describe('transition table: shape', () => {
   it('a finished task changes only by clearing (none), removal, or re-evaluation of upstream_failed', () => {
     for (const s of FINISHED_STATES)
       for (const to of TI_STATES)
-        if (canTransition(s, to)) assert.ok(to === 'none' || to === 'removed' || s === 'upstream_failed', `${s} → ${to}`);
+        if (canTransition(s, to)) assert.ok(to === 'none' || to === 'removed' || s === 'upstream_failed' || s === 'removed', `${s} → ${to}`);
   });
 });
