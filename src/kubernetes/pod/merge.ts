@@ -4,7 +4,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { PodPipelineError } from './errors.ts';
 import { keySeg, joinPath } from './paths.ts';
-import { isObject, kindOf, toPlain, type Obj } from './plain.ts';
+import { isEmptyObject, isObject, kindOf, stripNulls, toPlain, type Obj } from './plain.ts';
 
 export interface ListRule {
   /** The identities of an item (an override item replaces/merges the first base item sharing one). */
@@ -68,17 +68,6 @@ export const LIST_RULES: ReadonlyMap<string, ListRule> = new Map<string, ListRul
 
 type Ctx = { keys: string[]; shown: string };
 const REMOVE = Symbol('remove');
-
-/** An override value placed where the base has nothing mergeable: nulls inside it mean "absent". */
-function stripNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((x) => x !== null).map(stripNulls);
-  if (isObject(v)) {
-    const out: Obj = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = stripNulls(x);
-    return out;
-  }
-  return v;
-}
 
 function mergeValue(base: unknown, over: unknown, ctx: Ctx, where: string): unknown {
   if (over === undefined) return base;
@@ -144,9 +133,11 @@ export function overrideToPlain(override: unknown, where = 'executorConfig.podOv
     throw new PodPipelineError({ stage: 'override', path: where, message: `cannot be turned into JSON (${(e as Error).message})` });
   }
   if (!isObject(plain)) throw new PodPipelineError({ stage: 'override', path: where, message: `expected a pod (an object or a V1Pod), got ${kindOf(override)}` });
-  if (plain.status !== undefined && plain.status !== null) {
+  // `status: {}` is what `kubectl … -o yaml` writes for a new object: nothing to refuse.
+  if (plain.status !== undefined && plain.status !== null && !isEmptyObject(plain.status)) {
     throw new PodPipelineError({ stage: 'override', path: joinPath(where, 'status'), message: 'a pod status is set by Kubernetes; remove it from the override' });
   }
+  delete plain.status;
   return plain;
 }
 

@@ -26,3 +26,18 @@ export function kindOf(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${JSON.stringify(v)}`;
 }
+
+export function isEmptyObject(v: unknown): boolean {
+  return isObject(v) && Object.keys(v).length === 0;
+}
+
+/** Nulls mean "absent" (as Kubernetes reads them): drop them, in lists too. */
+export function stripNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => x !== null).map(stripNulls);
+  if (isObject(v)) {
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = stripNulls(x);
+    return out;
+  }
+  return v;
+}

@@ -7,7 +7,7 @@ import type { SerializedTask } from '../../dag/model.ts';
 import type { KubernetesPodConfig } from './config.ts';
 import { PodPipelineError } from './errors.ts';
 import { BASE_CONTAINER, findBase } from './identity.ts';
-import { clonePod, isObject, kindOf } from './plain.ts';
+import { clonePod, isEmptyObject, isObject, kindOf, stripNulls } from './plain.ts';
 import { validatePod } from './validate.ts';
 
 export const DEFAULT_TEMPLATE = 'default';
@@ -59,9 +59,11 @@ export function parsePodTemplate(text: string, file: string): V1Pod {
   const doc = real[0];
   // prettyErrors appends a source excerpt after the first line; the line and column are enough here.
   if (doc.errors.length) throw templateError(file, '', `invalid YAML: ${doc.errors[0].message.split('\n')[0].replace(/:$/, '')}`);
-  const pod: unknown = doc.toJS();
+  // Nulls mean "absent" to Kubernetes (`kubectl … -o yaml` writes `creationTimestamp: null`).
+  const pod = stripNulls(doc.toJS());
   if (!isObject(pod)) throw templateError(file, '', `expected a Pod (a mapping with apiVersion, kind, metadata, spec), got ${kindOf(pod)}`);
-  if (pod.status !== undefined) throw templateError(file, 'status', 'a pod status is set by Kubernetes; remove it from the template');
+  if (pod.status !== undefined && !isEmptyObject(pod.status)) throw templateError(file, 'status', 'a pod status is set by Kubernetes; remove it from the template');
+  delete pod.status;
   const issues = validatePod(pod, { imageOptional: [BASE_CONTAINER] });
   if (issues.length) throw templateError(file, issues[0].path, issues[0].message, issues);
   if (!findBase(pod as V1Pod)) {

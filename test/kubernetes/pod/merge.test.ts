@@ -181,6 +181,11 @@ describe('applyOverride merge rules', () => {
     assert.deepEqual(p.spec!.volumes![1], { name: 'v', emptyDir: {} });
   });
 
+  it('status cannot be overridden, except the empty status kubectl writes', () => {
+    assert.deepEqual(applyOverride(template(), { status: {} }), template());
+    assert.throws(() => applyOverride(template(), { status: { phase: 'Running' } }), /executorConfig\.podOverride\.status: a pod status is set by Kubernetes/);
+  });
+
   it('two entries with the same identity in one override are an error', () => {
     assert.throws(
       () => applyOverride(template(), { spec: { containers: [{ name: 'x', image: 'a' }, { name: 'x', image: 'b' }] } }),

@@ -1,6 +1,6 @@
 // Template loading, reloading on change, and selection.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import {
   buildWorkerPod,
   builtinTemplate,
   loadPodTemplates,
+  parsePodTemplate,
   PodPipelineError,
   refreshPodTemplates,
   selectTemplate,
@@ -83,6 +84,18 @@ describe('templates', () => {
     await assert.rejects(loadPodTemplates({ namespace: 'n', workerImage: 'w', baseDir: dir, podTemplates: { bad: 'bad.yaml' } }), {
       message: `pod template ${path.join(dir, 'bad.yaml')}: spec.containers[name=base].ports[0].containerPort: must be between 1 and 65535, got 0`,
     });
+  });
+
+  it('accepts what kubectl generates: nulls are absent, an empty status is dropped', async () => {
+    const file = path.join(CFG.baseDir, 'templates/kubectl-generated.yaml');
+    const pod = parsePodTemplate(readFileSync(file, 'utf8'), file);
+    assert.deepEqual(pod, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { labels: { run: 'base' }, name: 'base' },
+      spec: { containers: [{ image: 'floe:1', name: 'base', resources: {} }], dnsPolicy: 'ClusterFirst', restartPolicy: 'Always' },
+    });
+    assert.throws(() => parsePodTemplate('spec:\n  containers: [{name: base}]\nstatus:\n  phase: Running\n', 'x.yaml'), /^PodPipelineError: pod template x\.yaml: status: a pod status is set by Kubernetes/);
   });
 
   it('reserves the name "default" for kubernetes.podTemplateFile', async () => {
