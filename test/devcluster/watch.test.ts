@@ -31,7 +31,7 @@ interface Seen {
 }
 
 /** A watch collecting its events; `done` resolves when the server ends the stream. */
-async function collect(path: string, query: Record<string, unknown>) {
+async function collect(path: string, query: Record<string, string | number | boolean | undefined>) {
   const events: Seen[] = [];
   let resolveDone!: (err: unknown) => void;
   const done = new Promise<unknown>((r) => (resolveDone = r));
