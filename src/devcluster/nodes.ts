@@ -1,4 +1,5 @@
 // The dev cluster's Node objects, built from options: capacity, labels, taints, addresses and node info.
+import os from 'node:os';
 import { requireQuantity } from './quantity.ts';
 import { SERVER_VERSION } from './discovery.ts';
 import type { NodeObject, Taint } from './types.ts';
@@ -74,7 +75,7 @@ export function buildNode(index: number, o: NodeOptions, defaults: { cpu: string
         machineID: '',
         systemUUID: '',
         bootID: '',
-        kernelVersion: '',
+        kernelVersion: os.release(),
         osImage: 'Floe dev cluster (local processes)',
         containerRuntimeVersion: 'floe-process://1',
         kubeletVersion: SERVER_VERSION.gitVersion,

@@ -1,0 +1,101 @@
+// floe dev cluster: starts the Kubernetes-API test server with its process kubelet, writes a kubeconfig,
+// prints how to use it, and runs until SIGINT/SIGTERM (then kills every pod process it started).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from '@commander-js/extra-typings';
+import { startDevCluster, type DevClusterOptions } from '../../devcluster/index.ts';
+
+export interface DevClusterFlags {
+  port?: string;
+  nodes: string;
+  cpu: string;
+  memory: string;
+  kubeconfig?: string;
+  env: string[];
+  pathPrepend: string[];
+  missingImagePrefix: string[];
+}
+
+/** The repo's bin directory, so a pod's `floe tasks run …` finds this installation's `floe`. */
+const FLOE_BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** Turns the flags into cluster options; throws an Error naming the bad flag. */
+export function devClusterOptions(flags: DevClusterFlags, env: NodeJS.ProcessEnv = process.env): DevClusterOptions {
+  let port: number | undefined;
+  if (flags.port !== undefined) {
+    port = Number(flags.port);
+    if (!/^\d+$/.test(flags.port) || port > 65535) throw new Error(`--port: expected a port number from 0 to 65535, got "${flags.port}"`);
+  }
+  const nodes = Number(flags.nodes);
+  if (!/^\d+$/.test(flags.nodes) || nodes < 1 || nodes > 250) throw new Error(`--nodes: expected a number of nodes from 1 to 250, got "${flags.nodes}"`);
+  const podEnv: Record<string, string> = {};
+  // Pods running `floe tasks run` need this Floe's settings (database, home, config): pass FLOE_* through.
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('FLOE_') && v !== undefined) podEnv[k] = v;
+  for (const kv of flags.env) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`--env: expected KEY=VALUE, got "${kv}"`);
+    podEnv[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const home = env.FLOE_HOME ?? '.floe';
+  const prefixes = flags.missingImagePrefix;
+  return {
+    port,
+    nodes,
+    cpu: flags.cpu,
+    memory: flags.memory,
+    kubeconfigPath: path.resolve(flags.kubeconfig ?? path.join(home, 'dev-cluster', 'kubeconfig')),
+    env: podEnv,
+    pathPrepend: [...flags.pathPrepend.map((p) => path.resolve(p)), FLOE_BIN, path.dirname(process.execPath)],
+    imageRule: prefixes.length ? (image) => !prefixes.some((p) => image.startsWith(p)) : undefined,
+  };
+}
+
+export function registerDevCommands(program: Command): void {
+  const dev = program.command('dev').description('Development helpers');
+  dev
+    .command('cluster')
+    .description(
+      'Run a Kubernetes-API test server with a process kubelet (pods run as local processes) and write a kubeconfig for it. A test server, not a production cluster.',
+    )
+    .option('--port <port>', 'port on 127.0.0.1 (default: a free one)')
+    .option('--nodes <n>', 'number of nodes', '1')
+    .option('--cpu <quantity>', 'CPU capacity of each node', '4')
+    .option('--memory <quantity>', 'memory capacity of each node', '8Gi')
+    .option('--kubeconfig <path>', 'where to write the kubeconfig (default: $FLOE_HOME/dev-cluster/kubeconfig)')
+    .option('--env <KEY=VALUE>', 'extra environment for every container (repeatable; FLOE_* variables are passed through)', collect, [] as string[])
+    .option('--path-prepend <dir>', 'directory put in front of PATH in every container (repeatable; the floe bin directory always is)', collect, [] as string[])
+    .option('--missing-image-prefix <prefix>', 'images starting with this do not "exist" (ErrImagePull), for trying failure handling (repeatable)', collect, [] as string[])
+    .action(async (flags) => {
+      const opts = devClusterOptions(flags);
+      const cluster = await startDevCluster(opts);
+      const out = [
+        `Floe dev cluster: Kubernetes API on ${cluster.url} (core/v1), ${opts.nodes} node(s) with cpu ${opts.cpu} and memory ${opts.memory}; pods run as local processes.`,
+        `kubeconfig: ${cluster.kubeconfigPath}`,
+        '',
+        'Use it with kubectl:',
+        `  export KUBECONFIG=${cluster.kubeconfigPath}`,
+        '  kubectl get nodes',
+        "  kubectl run hello --image=busybox --restart=Never -- sh -c 'echo hello from a pod'",
+        '  kubectl logs hello',
+        '',
+        `Faults for testing: curl -X PUT ${cluster.url}/_floe/faults -d '{"errorRate":0.1}'   (see docs/devcluster.md)`,
+        'Stop with Ctrl-C: every pod process is killed.',
+      ];
+      process.stdout.write(`${out.join('\n')}\n`);
+      await new Promise<void>((resolve) => {
+        const onSignal = () => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          resolve();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      process.stdout.write('Stopping the dev cluster...\n');
+      await cluster.stop();
+    });
+}
