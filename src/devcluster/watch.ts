@@ -117,7 +117,10 @@ export function startWatch(ctx: WatchContext, def: ResourceDef, ns: string | und
       if (w) backlog.push(w);
     }
   }
+  // Resuming from a version the store has not reached yet waits for it, as the watch cache does.
+  const after = initialFromState ? 0 : rv!;
   unsubscribe = store.subscribe((e) => {
+    if (e.rv <= after) return;
     const w = watchEventFor(def, nsFilter, sel, e);
     if (w) emit(w.type, w.object);
   });
