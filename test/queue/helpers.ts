@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { databaseUrl } from '../../src/config/load.ts';
 import { QueueExecutor, type QueueExecutorConfig } from '../../src/executors/queue/queue-executor.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
@@ -114,11 +114,12 @@ export class OwnRedis {
 /** A Scheduler whose executor is the QueueExecutor (what `core.executor: queue` will build). */
 export function queueScheduler(h: FloeHarness, cfg: Omit<QueueExecutorConfig, 'parallelism'> & { parallelism?: number }): { scheduler: Scheduler; executor: QueueExecutor } {
   let scheduler: Scheduler | null = null;
-  const executor = new QueueExecutor({ parallelism: h.rt.cfg.core.parallelism, log: h.rt.log, ...cfg }, h.rt.db, { wake: () => scheduler?.wake() });
+  const log = cfg.log ?? h.rt.log;
+  const executor = new QueueExecutor({ parallelism: h.rt.cfg.core.parallelism, ...cfg, log }, h.rt.db, { wake: () => scheduler?.wake() });
   scheduler = new Scheduler({
     db: h.rt.db,
     executor,
-    log: h.rt.log,
+    log,
     loopIntervalMs: h.rt.cfg.scheduler.loopInterval * 1000,
     zombieThresholdMs: h.rt.cfg.scheduler.zombieThreshold * 1000,
     healthCheckThresholdMs: h.rt.cfg.scheduler.healthCheckThreshold * 1000,
@@ -257,7 +258,12 @@ export function readExecutions(file: string): Execution[] {
   return out;
 }
 
-export const silentLog = pino({ level: 'silent' });
+/** A logger that keeps its records, for asserting on what was logged. */
+export function recordingLog(): { log: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, records };
+}
 
 export async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
