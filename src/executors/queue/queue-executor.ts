@@ -66,6 +66,9 @@ interface QueueHandle {
 
 const redact = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
+const isConnectionError = (err: unknown): boolean =>
+  /no answer from Redis|max retries per request|ECONNREFUSED|ECONNRESET|Connection is closed|Stream isn't writeable/i.test((err as Error)?.message ?? '');
+
 /** Resolves/rejects like `p`, or rejects after `ms`; a late rejection of `p` is swallowed. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -335,7 +338,9 @@ export class QueueExecutor implements Executor {
     try {
       await decide();
     } catch (err) {
-      this.cfg.log?.warn({ err, job: e.jobId }, 'queue executor: could not settle a try; it is checked again later');
+      // Redis being unreachable is reported once by the adds; anything else deserves a warning.
+      const level = isConnectionError(err) ? 'debug' : 'warn';
+      this.cfg.log?.[level]({ err, job: e.jobId }, 'queue executor: could not settle a try; it is checked again later');
     } finally {
       e.settling = false;
       e.lastNews = Date.now();
