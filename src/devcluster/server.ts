@@ -16,7 +16,6 @@ import {
   internalError,
   methodNotAllowed,
   notAcceptable,
-  notFound,
   pathNotFound,
   unauthorized,
   unsupportedMediaType,
@@ -453,13 +452,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
     const watchPrefix = segs[0] === 'watch';
     if (watchPrefix) segs = segs.slice(1);
     const route = routeApiV1(segs, watchPrefix);
-    if (!route) {
-      // A namespaced path into an unknown namespace still answers about the namespace first.
-      throw pathNotFound();
-    }
-    if (route.ns !== undefined && method === 'GET' && route.name !== undefined && !store.get('namespaces', undefined, route.ns)) {
-      throw notFound(route.def.name, route.name);
-    }
+    if (!route) throw pathNotFound();
     await serveResource(req, res, route, q, body);
   }
 
