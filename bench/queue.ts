@@ -1,0 +1,121 @@
+// Queue executor benchmarks on SQLite + the machine's Redis: no-op tasks/s end to end (scheduler →
+// QueueExecutor → BullMQ → 2 `floe worker` processes → task runner → DB) against raw BullMQ add→complete
+// jobs/s with 2 workers of the same concurrency on the same Redis, and task-to-task latency along a chain.
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { FloeHarness } from '../test/helpers/floe.ts';
+import { startFloe } from '../test/helpers/floe.ts';
+import {
+  deletePrefix, queueScheduler, REDIS_URL, redisAvailable, runFinished, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
+} from '../test/queue/helpers.ts';
+import { percentile } from './local-executor.ts';
+import { chainDag, gc, independentDag, parseAll } from './scheduler.ts';
+import type { BenchRow } from './types.ts';
+
+const WORKERS = 2;
+/** Tries at once per worker; the scheduler's parallelism covers both workers. */
+const CONCURRENCY = 4;
+const NOOP_TASKS = 300;
+const CHAIN = 30;
+const RAW_JOBS = 2000;
+const TARGET_RATIO = 0.5;
+const RUN_TIMEOUT_MS = 180_000;
+const GROUP = 'queue executor';
+
+/** Raw BullMQ: `jobs` no-op jobs added in bulk, 2 in-process workers of CONCURRENCY each; jobs/s add → last completed. */
+export async function rawBullmqRate(jobs: number): Promise<number> {
+  const prefix = uniquePrefix('bench-raw');
+  const connection = { url: REDIS_URL };
+  const q = new Queue('raw', { connection, prefix });
+  const events = new QueueEvents('raw', { connection, prefix });
+  const workers = Array.from({ length: WORKERS }, () => new Worker('raw', async () => null, { connection, prefix, concurrency: CONCURRENCY }));
+  try {
+    await Promise.all([events.waitUntilReady(), ...workers.map((w) => w.waitUntilReady())]);
+    let done = 0;
+    const all = new Promise<void>((resolve) => events.on('completed', () => ++done === jobs && resolve()));
+    const t0 = performance.now();
+    for (let i = 0; i < jobs; i += 500) await q.addBulk(Array.from({ length: Math.min(500, jobs - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
+    await all;
+    return jobs / ((performance.now() - t0) / 1000);
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+    await events.close();
+    await q.close();
+    await deletePrefix(REDIS_URL, prefix);
+  }
+}
+
+async function runOnce(h: FloeHarness, prefix: string, dagId: string): Promise<{ runId: string; ms: number }> {
+  const runId = await h.trigger(dagId);
+  const { scheduler } = queueScheduler(h, { redisUrl: REDIS_URL, prefix });
+  gc();
+  await scheduler.start();
+  const t0 = performance.now();
+  const deadline = Date.now() + RUN_TIMEOUT_MS;
+  let timedOut = false;
+  try {
+    await scheduler.run(async () => (await runFinished(h, dagId, runId)) || (timedOut = Date.now() > deadline));
+  } finally {
+    await scheduler.stop();
+  }
+  const ms = performance.now() - t0;
+  if (timedOut) throw new Error(`queue bench ${dagId}: not finished after ${RUN_TIMEOUT_MS / 1000}s`);
+  const tis = await h.tis(dagId, runId);
+  const bad = [...tis].filter(([, t]) => t.state !== 'success' || t.try_number !== 1);
+  if (bad.length) throw new Error(`queue bench ${dagId}: ${bad.length} tasks not successful on try 1, e.g. ${bad.slice(0, 3).map(([id, t]) => `${id}=${t.state} (${t.reason})`).join(', ')}`);
+  return { runId, ms };
+}
+
+/** Upstream end_date → downstream start_date (claimed by its runner) along a chain run, in ms. */
+async function chainGaps(h: FloeHarness, dagId: string, runId: string): Promise<number[]> {
+  const rows = await h.rt.db.kysely.selectFrom('task_instance').select(['task_id', 'start_date', 'end_date']).where('dag_id', '=', dagId).where('run_id', '=', runId).orderBy('task_id').execute();
+  return rows.slice(1).map((r, i) => Date.parse(r.start_date!) - Date.parse(rows[i].end_date!));
+}
+
+export async function benchQueue(): Promise<BenchRow[]> {
+  if (!(await redisAvailable())) throw new Error(`the queue benchmark needs Redis at ${REDIS_URL}`);
+  const h = await startFloe('sqlite', { config: { core: { parallelism: WORKERS * CONCURRENCY * 2 }, scheduler: { loopInterval: 1 } } });
+  const prefix = uniquePrefix('bench');
+  const workers: WorkerProc[] = [];
+  const rows: BenchRow[] = [];
+  try {
+    h.writeDag('warm.ts', independentDag('bench_q_warm', WORKERS * CONCURRENCY * 2, 1000));
+    h.writeDag('noop.ts', independentDag('bench_q_noop', NOOP_TASKS, NOOP_TASKS));
+    h.writeDag('chain.ts', chainDag('bench_q_chain', CHAIN, CHAIN, '({ ok: true })'));
+    await parseAll(h);
+    const env = workerEnv(h, { redisUrl: REDIS_URL, prefix });
+    for (let i = 1; i <= WORKERS; i++) workers.push(startCliWorker(h, env, ['--queues', 'default', '--concurrency', String(CONCURRENCY), '--name', `bench${i}`], `bench-worker-${i}`));
+    await Promise.all(workers.map((w) => w.waitFor(/floe worker/, 60_000)));
+    // The first run starts every worker's warm task processes: reported on its own.
+    const cold = await runOnce(h, prefix, 'bench_q_warm');
+    const noop = await runOnce(h, prefix, 'bench_q_noop');
+    const chain = await runOnce(h, prefix, 'bench_q_chain');
+    const floeRate = NOOP_TASKS / (noop.ms / 1000);
+    const rawRate = await rawBullmqRate(RAW_JOBS);
+    const ratio = floeRate / rawRate;
+    rows.push({
+      group: GROUP,
+      metric: `no-op tasks/s (${NOOP_TASKS} tasks, ${WORKERS} workers × concurrency ${CONCURRENCY})`,
+      value: Number(floeRate.toFixed(1)),
+      unit: 'tasks/s',
+      baseline: { metric: `raw BullMQ add→complete (${RAW_JOBS} jobs, same workers/concurrency)`, value: Number(rawRate.toFixed(0)), unit: 'jobs/s' },
+      ratio: Number(ratio.toFixed(3)),
+      target: `ratio ≥ ${TARGET_RATIO}`,
+      note: 'ratio = Floe/raw; Floe includes the scheduler, DB writes and a task runner (warm process, DAG import cached) per try',
+    });
+    rows.push({ group: GROUP, metric: `cold start: first run of ${WORKERS * CONCURRENCY * 2} no-op tasks`, value: Number((cold.ms / 1000).toFixed(2)), unit: 's', note: `includes starting ${WORKERS * CONCURRENCY} warm task processes` });
+    const gaps = await chainGaps(h, 'bench_q_chain', chain.runId);
+    rows.push(
+      { group: GROUP, metric: `chain of ${CHAIN}: task-to-task latency p50`, value: percentile(gaps, 50), unit: 'ms', note: `upstream end_date → downstream start_date (runner claimed it), ${gaps.length} gaps` },
+      { group: GROUP, metric: `chain of ${CHAIN}: task-to-task latency p95`, value: percentile(gaps, 95), unit: 'ms' },
+    );
+  } finally {
+    for (const w of workers) {
+      w.child.kill('SIGTERM');
+      await Promise.race([w.exited, new Promise((r) => setTimeout(r, 10_000))]);
+      await w.kill();
+    }
+    await deletePrefix(REDIS_URL, prefix);
+    await h.close();
+  }
+  return rows;
+}
