@@ -55,6 +55,23 @@ export function apiResourceList(): Record<string, unknown> {
   return { kind: 'APIResourceList', groupVersion: 'v1', resources };
 }
 
+// ---- OpenAPI v2 --------------------------------------------------------------------------------------------
+
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+
+/**
+ * An OpenAPI v2 document without definitions. kubectl before 1.27 validates `apply`/`create` input against
+ * /openapi/v2 (protobuf) and fails when it cannot be fetched; with no definition for a kind it skips
+ * client-side validation (the server validates), and computes apply patches from its compiled-in types.
+ * The protobuf form is the empty message: every field of gnostic's Document is optional.
+ */
+export function openApiV2(protobuf: boolean): { body: Buffer; contentType: string } {
+  // Answered as application/octet-stream, as kube-openapi does: Go's mime parser rejects the '@' above.
+  if (protobuf) return { body: Buffer.alloc(0), contentType: 'application/octet-stream' };
+  const doc = { swagger: '2.0', info: { title: 'Kubernetes (Floe dev cluster)', version: SERVER_VERSION.gitVersion }, paths: {}, definitions: {} };
+  return { body: Buffer.from(JSON.stringify(doc)), contentType: 'application/json' };
+}
+
 // ---- OpenAPI v3 --------------------------------------------------------------------------------------------
 
 // Operations carry the extension as an object, schemas as a list, as in the real document.

@@ -3,7 +3,7 @@
 // pods/log (with follow), injected faults, and the /_floe admin endpoints.
 import http from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { apiGroupList, apiResourceList, apiVersions, openApiV3CoreV1Json, openApiV3Root, versionInfo } from './discovery.ts';
+import { apiGroupList, apiResourceList, apiVersions, openApiV2, openApiV3CoreV1Json, openApiV3Root, versionInfo } from './discovery.ts';
 import { parseFaultPatch, type Faults } from './faults.ts';
 import { renderEntry, selectEntries, type LogStore } from './logs.ts';
 import { decodeK8sProtobuf } from './protobuf.ts';
@@ -436,6 +436,12 @@ export function createApiServer(deps: ServerDeps): http.Server {
           return sendJson(res, 200, apiResourceList());
         case '/apis':
           return sendJson(res, 200, apiGroupList());
+        case '/openapi/v2': {
+          const doc = openApiV2((req.headers.accept ?? '').includes('protobuf'));
+          res.writeHead(200, { 'Content-Type': doc.contentType, 'Content-Length': doc.body.length });
+          res.end(doc.body);
+          return;
+        }
         case '/openapi/v3':
           return sendJson(res, 200, openApiV3Root());
         case '/openapi/v3/api/v1': {
