@@ -25,6 +25,7 @@ before(async () => {
       { name: 'gpu-node', cpu: '2', memory: '4Gi', labels: { accel: 'gpu' }, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] },
     ],
     imageRule: (image) => !image.startsWith('missing/'),
+    oomPollMs: 50,
     pathPrepend: [binDir],
     env: { FLOE_GREETING: 'floe' },
   });
@@ -229,7 +230,8 @@ describe('images, config and resources', () => {
   });
 
   it('a container over its memory limit is OOMKilled (exit 137)', async () => {
-    const body = podSpec('oom', [process.execPath, '-e', 'const a = []; setInterval(() => a.push(Buffer.alloc(16 * 1024 * 1024, 1)), 5);']);
+    // Grows ~400 MB/s, sampled every 50 ms: it is caught a few MB over the limit.
+    const body = podSpec('oom', [process.execPath, '-e', 'const a = []; setInterval(() => a.push(Buffer.alloc(8 * 1024 * 1024, 1)), 20);']);
     body.spec!.containers[0].resources = { limits: { memory: '96Mi' } };
     await h.core.createNamespacedPod({ namespace: ns, body });
     const pod = await waitPhase(h.core, 'oom', ['Failed'], ns, 30_000);
