@@ -135,7 +135,13 @@ export class ProcessKubelet {
     return this.faults.config.kubeletPaused;
   }
 
+  /** Pod processes live in their own process groups: make sure they do not outlive this process. */
+  private readonly killAllOnExit = (): void => {
+    for (const rt of this.pods.values()) for (const c of rt.containers) c.proc?.signal('SIGKILL');
+  };
+
   start(): void {
+    process.on('exit', this.killAllOnExit);
     mkdirSync(this.opts.sandboxRoot, { recursive: true });
     this.unsubscribe = this.registry.store.subscribe((e) => this.onEvent(e));
     this.resyncAll();
@@ -152,6 +158,7 @@ export class ProcessKubelet {
   /** Kills every process the kubelet started and waits for them to exit. */
   async stop(): Promise<void> {
     this.stopped = true;
+    process.off('exit', this.killAllOnExit);
     this.unsubscribe();
     if (this.oomTimer) clearInterval(this.oomTimer);
     const exits: Promise<unknown>[] = [];

@@ -285,15 +285,17 @@ describe('deletion, deadlines, pause', () => {
   it('a process ignoring SIGTERM is SIGKILLed after the grace period', async () => {
     const pidFile = path.join(os.tmpdir(), `floe-dc-stubborn-${process.pid}`);
     // `$$$$`: Kubernetes expands `$$` in command/args to `$`, so the shell sees `$$` (its pid).
-    await h.core.createNamespacedPod({ namespace: ns, body: podSpec('stubborn', ['sh', '-c', `trap "" TERM; echo $$$$ > ${pidFile}; while true; do sleep 0.1; done`]) });
-    const pid = await waitFor('pid file', () => (existsSync(pidFile) && /^\d+\n$/.test(readFileSync(pidFile, 'utf8')) ? Number(readFileSync(pidFile, 'utf8')) : undefined));
-    await h.core.deleteNamespacedPod({ name: 'stubborn', namespace: ns, gracePeriodSeconds: 1 });
-    const mid = await h.core.readNamespacedPod({ name: 'stubborn', namespace: ns }).catch(() => undefined);
-    if (mid) assert.ok(mid.metadata!.deletionTimestamp);
-    await waitFor('pod gone', async () => (await expectApiError(h.core.readNamespacedPod({ name: 'stubborn', namespace: ns }))).code === 404);
-    assert.throws(() => process.kill(pid, 0), /ESRCH/);
-    assert.ok((await events('stubborn')).includes('Killing: Stopping container base'));
-    rmSync(pidFile, { force: true });
+    try {
+      await h.core.createNamespacedPod({ namespace: ns, body: podSpec('stubborn', ['sh', '-c', `trap "" TERM; echo $$$$ > ${pidFile}; while true; do sleep 0.1; done`]) });
+      const pid = await waitFor('pid file', () => (existsSync(pidFile) && /^\d+\n$/.test(readFileSync(pidFile, 'utf8')) ? Number(readFileSync(pidFile, 'utf8')) : undefined));
+      const deleting = (await h.core.deleteNamespacedPod({ name: 'stubborn', namespace: ns, gracePeriodSeconds: 1 })) as V1Pod;
+      assert.equal(deleting.metadata!.deletionGracePeriodSeconds, 1);
+      await waitFor('pod gone', async () => (await expectApiError(h.core.readNamespacedPod({ name: 'stubborn', namespace: ns }))).code === 404);
+      assert.throws(() => process.kill(pid, 0), /ESRCH/);
+      assert.ok((await events('stubborn')).includes('Killing: Stopping container base'));
+    } finally {
+      rmSync(pidFile, { force: true });
+    }
   });
 
   it('activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
