@@ -101,13 +101,12 @@ dag({ dagId: 'stubborn', schedule: null }, () => {
     assert.match((await tisOf('stubborn', runId)).get('s')!.reason ?? '', /killed: the worker w3 was stopped and the try did not finish within its shutdown timeout \(0\.5s\)/);
   });
 
-  test('bad flags are rejected with what was expected', () => {
+  test('a bad flag is rejected with what was expected', () => {
     const run = (args: string[]) => spawnSync(process.execPath, [...tsxExecArgv(), CLI_ENTRY, 'worker', ...args], { env: { ...process.env, ...env }, cwd: h.home, encoding: 'utf8', timeout: 60_000 });
+    // One process is enough to see that errors end the command with exit code 1 and the message; the
+    // messages of every bad value are in units.test.ts.
     const r = run(['--queues', 'default,etl', '--concurrency', 'etl=0']);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /--concurrency: "etl=0" is not valid; expected a positive integer \(N\) or QUEUE=N/);
-    const r2 = run(['--queues', 'a:b']);
-    assert.equal(r2.status, 1);
-    assert.match(r2.stderr, /--queues: queue name "a:b" contains ':'/);
+    assert.match(r.stderr, /^error: --concurrency: "etl=0" is not valid; expected a positive integer \(N\) or QUEUE=N/);
   });
 });

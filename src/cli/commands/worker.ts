@@ -25,14 +25,16 @@ const redact = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 /** Where lines go: plain lines off a terminal; on one, lines scroll above a live status line. */
 function makeOutput(worker: QueueWorker) {
   const tty = process.stdout.isTTY === true;
-  const status = () => formatStatusLine(worker.status(), (process.stdout.columns ?? 120) - 1);
+  let shown = '';
+  const status = () => (shown = formatStatusLine(worker.status(), (process.stdout.columns || 120) - 1));
   return {
     tty,
     line(text: string) {
       process.stdout.write(tty ? `\r\x1b[2K${text}\n${status()}` : `${text}\n`);
     },
     refresh() {
-      if (tty) process.stdout.write(`\r\x1b[2K${status()}`);
+      const before = shown;
+      if (tty && status() !== before) process.stdout.write(`\r\x1b[2K${shown}`);
     },
     end() {
       if (tty) process.stdout.write(`\r\x1b[2K`);

@@ -29,6 +29,7 @@ export interface QueueExecutorConfig {
 
 /** Longest wait for one Redis round trip (add, state check) before it counts as failed and is retried. */
 const REDIS_TIMEOUT_MS = 5000;
+const CLOSE_TIMEOUT_MS = 2000;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
 /** A try waiting this long on a queue without being picked up earns a warning (no worker listens?). */
@@ -172,9 +173,15 @@ export class QueueExecutor implements Executor {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     if (this.reconciling) await this.reconciling.catch(() => {});
-    const closing = [...this.handles.values()].flatMap((h) => [h.events?.close(), h.queue.close()]).filter((p): p is Promise<void> => !!p);
-    await within(Promise.all(closing), REDIS_TIMEOUT_MS, 'closing queues').catch(() => {});
+    const handles = [...this.handles.values()];
     this.handles.clear();
+    const closing = handles.flatMap((h) => [h.events?.close(), h.queue.close()]).filter((p): p is Promise<void> => !!p);
+    try {
+      await within(Promise.all(closing), CLOSE_TIMEOUT_MS, 'closing queues');
+    } catch {
+      // Redis is away: drop the connections instead of waiting for it (their promises may never settle).
+      for (const h of handles) for (const p of [h.events?.disconnect(), h.queue.disconnect()]) p?.catch(() => {});
+    }
     this.redis?.disconnect();
     this.redis = null;
   }
