@@ -298,7 +298,7 @@ export async function benchScheduler(): Promise<BenchRow[]> {
       unit: 'MB',
       baseline: { metric: 'RSS before', value: round(q.rssBeforeMB), unit: 'MB' },
       ratio: round(q.peakRssMB / q.rssBeforeMB),
-      note: `growth ${(q.peakRssMB - q.rssBeforeMB).toFixed(0)} MB; heap ${q.heapBeforeMB.toFixed(0)} → ${q.heapAfterMB.toFixed(0)} MB; ratio = peak/before`,
+      note: `growth ${(q.peakRssMB - q.rssBeforeMB).toFixed(0)} MB (${(((q.peakRssMB - q.rssBeforeMB) * 1024) / q.tasks).toFixed(1)} KB per queued TI); heap ${q.heapBeforeMB.toFixed(0)} → ${q.heapAfterMB.toFixed(0)} MB; ratio = peak/before`,
     },
     {
       group: 'scheduler',
