@@ -25,6 +25,8 @@ dag({ dagId: 'qcrash', schedule: null }, () => {
   const crash = task({ taskId: 'crash' }, async (ctx) => { mark('S', ctx); process.kill(process.pid, 'SIGKILL'); });
   const after = task({ taskId: 'after_crash', queue: 'etl', triggerRule: 'all_done' }, async (ctx) => { mark('S', ctx); mark('E', ctx); return process.env.FLOE_WORKER_NAME; });
   after().after(crash());
+  // Blocks its event loop, so the runner's own timeout cannot fire: the worker kills it after the grace.
+  task({ taskId: 'hang', executionTimeout: 1 }, async (ctx) => { mark('S', ctx); for (;;) {} })();
 });
 `;
 
@@ -93,7 +95,7 @@ describe('queue executor end to end (2 workers, 2 queues)', async () => {
     assert.match(workers[0].output(), /finished qmix\.flaky run \S+ try 1: up_for_retry \(Error: first try fails\)/);
   });
 
-  test('a task that kills its own process fails with the reason; the worker carries on', async () => {
+  test('a task that kills its own process, or hangs past its timeout, fails with the reason; the worker carries on', async () => {
     const runId = await h.trigger('qcrash');
     const { scheduler } = queueScheduler(h, { redisUrl: REDIS_URL, prefix, reconcileIntervalMs: 1000 });
     await runScheduler(scheduler, () => runFinished(h, 'qcrash', runId), 60_000, 'qcrash run');
@@ -101,6 +103,8 @@ describe('queue executor end to end (2 workers, 2 queues)', async () => {
     assert.equal(tis.get('crash')!.state, 'failed');
     assert.match(tis.get('crash')!.reason ?? '', /task process \(pid \d+\) was killed by SIGKILL before recording a result \(worker wdefault\)/);
     assert.equal(tis.get('after_crash')!.state, 'success');
+    assert.equal(tis.get('hang')!.state, 'failed');
+    assert.match(tis.get('hang')!.reason ?? '', /^killed: the try ran 1s \(executionTimeout\) and did not stop \(worker wdefault\)$/);
     assert.equal(workers[0].child.exitCode, null, 'the default worker is still running');
     await workers[0].waitFor(/finished qcrash\.crash run \S+ try 1: lost \(task process \(pid \d+\) was killed by SIGKILL/);
   });
