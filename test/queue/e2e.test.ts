@@ -1,11 +1,12 @@
 // End to end through Redis: the scheduler with the QueueExecutor, two `floe worker` processes on different
-// queues, real DAGs (XCom between queues, retries, a shell task, a task that kills its own process).
+// queues, real DAGs (XCom between queues, retries, a shell task, a task that kills its own process), on
+// SQLite and PostgreSQL (what workers on other machines share).
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { jobIdFor } from '../../src/executors/queue/job-id.ts';
-import { type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
+import { dialects, type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
   deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runFinished, runScheduler, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
 } from './helpers.ts';
@@ -30,15 +31,14 @@ dag({ dagId: 'qcrash', schedule: null }, () => {
 });
 `;
 
-describe('queue executor end to end (2 workers, 2 queues)', async () => {
-  if (!(await redisAvailable())) return;
+for (const dialect of (await redisAvailable()) ? await dialects() : []) describe(`queue executor end to end (2 workers, 2 queues) on ${dialect}`, () => {
   let h: FloeHarness;
-  const prefix = uniquePrefix('e2e');
+  const prefix = uniquePrefix(`e2e-${dialect}`);
   const workers: WorkerProc[] = [];
   let execLog: string;
 
   before(async () => {
-    h = await startFloe('sqlite', { config: { scheduler: { taskHeartbeatInterval: 0.5 } } });
+    h = await startFloe(dialect, { config: { scheduler: { taskHeartbeatInterval: 0.5 } } });
     execLog = path.join(h.home, 'exec.log');
     h.writeDag('qmix.ts', DAG);
     const parsed = await h.parse();
