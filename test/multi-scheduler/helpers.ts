@@ -66,7 +66,8 @@ import { appendFileSync } from 'node:fs';
 const body = (ms) => async (ctx) => {
   const mark = (what) => appendFileSync(process.env.FLOE_TEST_EXEC_LOG, [what, ctx.dagId, ctx.runId, ctx.taskId, ctx.tryNumber, process.pid, process.ppid, Date.now()].join(' ') + '\\n');
   mark('S');
-  await new Promise((r) => setTimeout(r, ms));
+  // Manual runs (the SIGKILL phase) run longer, so a kill finds tries in flight.
+  await new Promise((r) => setTimeout(r, ms + (ctx.runId.startsWith('manual__') ? 150 : 0)));
   mark('E');
   return null;
 };
