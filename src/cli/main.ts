@@ -3,8 +3,10 @@ import { Command } from '@commander-js/extra-typings';
 import { registerDagsCommands } from './commands/dags.ts';
 import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerDevCommands } from './commands/dev.ts';
 import { registerSchedulerCommands } from './commands/scheduler.ts';
 import { registerTasksCommands } from './commands/tasks.ts';
+import { registerWorkerCommands } from './commands/worker.ts';
 
 export function buildProgram(): Command {
   const program = new Command().name('floe').description('Floe: TypeScript DAGs, scheduled, with a pod per task when you want one').version('0.1.0');
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
   registerTasksCommands(program);
   registerSchedulerCommands(program);
   registerKubernetesCommands(program);
+  registerWorkerCommands(program);
+  registerDevCommands(program);
   return program;
 }
 

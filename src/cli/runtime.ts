@@ -6,8 +6,10 @@ import { type LoadedConfig, databaseUrl, loadConfig } from '../config/load.ts';
 import type { SerializedDag } from '../dag/model.ts';
 import { type DagCheck, type ProcessResult, processDagFolder } from '../dag/processor.ts';
 import { type Db, openDb } from '../db/connect.ts';
+import { migrateToLatest } from '../db/migrations.ts';
 import { LocalExecutor } from '../executors/local/local-executor.ts';
 import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.ts';
+import { createQueueExecutor } from '../executors/queue/queue-executor.ts';
 import type { Executor, ExecutorOptions, TIKey } from '../executors/types.ts';
 import { getTI } from '../db/task-instances.ts';
 import { KubeApi, makeKubeConfig } from '../kubernetes/client.ts';
@@ -23,8 +25,12 @@ export interface Runtime {
 export async function openRuntime(opts: { migrate?: boolean; logLevel?: string; cfg?: LoadedConfig } = {}): Promise<Runtime> {
   const cfg = opts.cfg ?? loadConfig();
   const log = pino({ level: opts.logLevel ?? cfg.logging.level }, pino.destination(2));
-  const db = await openDb(databaseUrl(cfg), { migrate: opts.migrate ?? true });
-  if (opts.migrate ?? true) await db.kysely.updateTable('pool').set({ slots: cfg.core.defaultPoolSlots }).where('name', '=', 'default_pool').execute();
+  const db = await openDb(databaseUrl(cfg));
+  if (opts.migrate ?? true) {
+    const applied = await migrateToLatest(db.kysely, db.dialect);
+    // core.defaultPoolSlots sizes default_pool when the DB is created; `floe pools set` changes it later.
+    if (applied.includes('0001_initial')) await db.kysely.updateTable('pool').set({ slots: cfg.core.defaultPoolSlots }).where('name', '=', 'default_pool').execute();
+  }
   return { cfg, db, log, close: () => db.close() };
 }
 
@@ -108,7 +114,8 @@ export function createExecutor(rt: Runtime, name: string, opts: ExecutorOptions)
       opts,
     );
   if (name === 'kubernetes') return createKubernetesExecutor(rt, opts);
-  throw new Error(`core.executor: the "${name}" executor is not available in this build yet (available: local, kubernetes)`);
+  if (name === 'queue') return createQueueExecutor(rt.cfg, rt.db, opts, rt.log);
+  throw new Error(`core.executor: the "${name}" executor is not available in this build yet (available: local, kubernetes, queue)`);
 }
 
 export function createKubernetesExecutor(rt: Runtime, opts: ExecutorOptions): KubernetesExecutor {

@@ -1,5 +1,6 @@
 // Every configuration key, its default and meaning. docs/configuration.md mirrors this file.
 import { z } from 'zod';
+import { queueConfigFields } from '../executors/queue/settings.ts';
 
 const seconds = z.number().nonnegative();
 
@@ -85,13 +86,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    queue: z
-      .object({
-        redisUrl: z.string().default('redis://127.0.0.1:6379'),
-        prefix: z.string().default('floe'),
-      })
-      .strict()
-      .prefault({}),
+    queue: z.object(queueConfigFields).strict().prefault({}),
     hybrid: z
       .object({
         kubernetesQueue: z.string().default('kubernetes'),

@@ -1,7 +1,7 @@
 // Imports a DAG file and returns the DAG definitions it created. Used by the DAG processor's child process
 // and by task runners (which keep a cache, so a warm runner imports each file version once).
 import { statSync } from 'node:fs';
-import Module, { register } from 'node:module';
+import Module, { createRequire, register } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type DagDefinition, dagRegistry } from '../sdk/dag.ts';
 
@@ -22,26 +22,39 @@ export function installFloeResolveHook(): void {
   };
 }
 
-const cache = new Map<string, { mtimeMs: number; dags: DagDefinition[] }>();
+const cache = new Map<string, { mtimeMs: number; dags: Promise<DagDefinition[]> }>();
+const requireCache = createRequire(import.meta.url).cache;
+/** Imports run one at a time: the registry collects whatever DAGs get defined while a file loads. */
+let importChain: Promise<unknown> = Promise.resolve();
 
-/** Imports `file` (absolute path) fresh if it changed since the last import, else returns the cached DAGs. */
-export async function importDagFile(file: string): Promise<DagDefinition[]> {
+/**
+ * Imports `file` (absolute path) fresh if it changed since the last import, else returns the cached DAGs.
+ * Concurrent callers for the same file version share one import.
+ */
+export function importDagFile(file: string): Promise<DagDefinition[]> {
   installFloeResolveHook();
   const mtimeMs = statSync(file).mtimeMs;
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === mtimeMs) return hit.dags;
+  const dags = (importChain = importChain.catch(() => {}).then(() => importNow(file, mtimeMs))) as Promise<DagDefinition[]>;
+  cache.set(file, { mtimeMs, dags });
+  dags.catch(() => cache.delete(file));
+  return dags;
+}
+
+async function importNow(file: string, mtimeMs: number): Promise<DagDefinition[]> {
   const registry = dagRegistry();
   const before = registry.dags.length;
   registry.fileloc = file;
   try {
-    // The query string makes ESM import a changed file again instead of returning the cached module.
+    // The query string makes ESM import a changed file again; a file tsx compiles to CommonJS is cached by
+    // require() under its path instead, so that entry goes too.
+    delete requireCache[file];
     await import(`${pathToFileURL(file).href}?v=${mtimeMs}`);
   } finally {
     registry.fileloc = null;
   }
-  const dags = registry.dags.splice(before);
-  cache.set(file, { mtimeMs, dags });
-  return dags;
+  return registry.dags.splice(before);
 }
 
 /** file:line of the first stack frame inside `file`, for import-error messages. */

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from 'kysely';
 import pg from 'pg';
 import { type Dialect, migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -12,6 +12,21 @@ export interface Db {
   dialect: Dialect;
   url: string;
   close(): Promise<void>;
+}
+
+/**
+ * SQLite transactions start with BEGIN IMMEDIATE: a deferred transaction that reads, then writes, fails with
+ * SQLITE_BUSY_SNAPSHOT (which busy_timeout cannot wait out) when a task runner in another process committed
+ * in between. Taking the write lock up front makes writers queue instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  createDriver(): Driver {
+    const driver = super.createDriver() as SqliteDriver;
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 export function dialectOf(url: string): Dialect {
@@ -39,7 +54,7 @@ export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: 
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 10000');
-    kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   }
   if (opts.migrate) await migrateToLatest(kysely, dialect);
   return { kysely, dialect, url, close: () => kysely.destroy() };

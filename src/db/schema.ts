@@ -133,3 +133,6 @@ export interface Database {
   pool: PoolTable;
   job: JobTable;
 }
+
+/** Every table Floe owns (for `floe db reset`), including the migrator's own. */
+export const FLOE_TABLES = ['xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;

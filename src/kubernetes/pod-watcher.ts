@@ -29,7 +29,7 @@ export class PodWatcher {
   ) {}
 
   async start(): Promise<void> {
-    await this.list();
+    await this.relist();
     void this.watchLoop();
   }
 

@@ -62,28 +62,34 @@ export async function createDueRuns(db: Kysely<Database>, dag: SerializedDag, no
     .executeTakeFirstOrThrow();
   let room = dag.maxActiveRuns - Number(active.n);
   let created = 0;
-  while (room > 0) {
-    const last = await db
-      .selectFrom('dag_run')
-      .select(['data_interval_start', 'data_interval_end'])
-      .where('dag_id', '=', dag.dagId)
-      .where('run_type', '=', 'scheduled')
-      .orderBy('logical_date', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+  const last = await db
+    .selectFrom('dag_run')
+    .select(['data_interval_start', 'data_interval_end'])
+    .where('dag_id', '=', dag.dagId)
+    .where('run_type', '=', 'scheduled')
+    .orderBy('logical_date', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  let lastInterval = last ? { start: new Date(last.data_interval_start), end: new Date(last.data_interval_end) } : null;
+  for (let guard = 0; room > 0 && guard < 1000; guard++) {
     const next = tt.nextDagRunInfo({
-      lastInterval: last ? { start: new Date(last.data_interval_start), end: new Date(last.data_interval_end) } : null,
+      lastInterval,
       startDate: dag.startDate ? new Date(dag.startDate) : null,
       endDate: dag.endDate ? new Date(dag.endDate) : null,
       catchup: dag.catchup,
       now,
     });
     if (!next) break;
-    const ok = await insertRun(db, { dagId: dag.dagId, runId: runIdFor('scheduled', next.logicalDate), runType: 'scheduled', info: next });
-    // Another scheduler (or a manual run at that logical date) got there first: nothing more to do this time.
-    if (!ok) break;
-    created++;
-    room--;
+    lastInterval = next.dataInterval;
+    if (await insertRun(db, { dagId: dag.dagId, runId: runIdFor('scheduled', next.logicalDate), runType: 'scheduled', info: next })) {
+      created++;
+      room--;
+      continue;
+    }
+    // Taken: another scheduler created this run (then it also creates what follows; stop), or a manual,
+    // backfill or test run holds the logical date (it covers the interval; step past it).
+    const holder = await db.selectFrom('dag_run').select('run_type').where('dag_id', '=', dag.dagId).where('logical_date', '=', next.logicalDate.toISOString()).executeTakeFirst();
+    if (!holder || holder.run_type === 'scheduled') break;
   }
   return created;
 }

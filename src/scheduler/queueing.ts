@@ -86,7 +86,7 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
       .execute();
     const activeBy = new Map(activePerDag.map((a) => [a.dag_id, Number(a.n)]));
     const dagFree = new Map<string, number>();
-    for (const [id, c] of ctx.dags) if (!c.paused) dagFree.set(id, c.dag.maxActiveTasks - (activeBy.get(id) ?? 0));
+    for (const [id, c] of ctx.dags) if (!c.paused || ctx.scope) dagFree.set(id, c.dag.maxActiveTasks - (activeBy.get(id) ?? 0));
 
     let q = trx
       .selectFrom('task_instance as ti')

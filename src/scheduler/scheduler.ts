@@ -258,7 +258,8 @@ export class Scheduler {
     );
     for (const run of queued) {
       const cached = this.dags.get(run.dag_id);
-      if (!cached || cached.paused) continue;
+      // Pausing stops scheduling, not the runs a user asked for explicitly (dags test, backfill).
+      if (!cached || (cached.paused && !this.o.scope)) continue;
       const running = runningCounts.get(run.dag_id) ?? 0;
       if (running >= cached.dag.maxActiveRuns) continue;
       const started = await db.transaction().execute(async (trx) => {

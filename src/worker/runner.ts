@@ -26,7 +26,7 @@ export interface RunnerDeps {
 const POD_KEYS = ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'];
 
 export type RunOutcome =
-  | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown }
+  | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown; timedOut?: boolean }
   /** The try was not run: not queued for this try number, or its records are missing. */
   | { ran: false; reason: string };
 
@@ -138,6 +138,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   const beat = mode === 'run' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
   let end: TryEnd;
   let value: unknown;
+  let timedOut = false;
   try {
     const defs = await importDagFile(rec.dag.fileloc);
     const node = defs.find((d) => d.dagId === k.dagId)?.tasks.get(k.taskId);
@@ -176,7 +177,8 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     log.line('INFO', `try ${tryNumber} succeeded; returned ${JSON.stringify(value)?.slice(0, 500) ?? 'nothing'}`);
   } catch (e) {
     const err = e as Error;
-    const reason = err instanceof TaskTimeoutError ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    timedOut = err instanceof TaskTimeoutError;
+    const reason = timedOut ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
     log.line('ERROR', `try ${tryNumber} failed: ${err?.stack ?? reason}`);
     end = failureEnd(rec.task, tryNumber, reason);
   } finally {
@@ -191,5 +193,5 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     else log.line('INFO', `marked ${end.state}`);
   }
   await log.close();
-  return { ran: true, state: end.state, reason: end.reason, value };
+  return { ran: true, state: end.state, reason: end.reason, value, timedOut };
 }

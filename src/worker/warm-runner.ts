@@ -19,8 +19,9 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: WarmRequest) => {
   if (msg.type !== 'run') return;
   void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local' }, msg.key, msg.tryNumber)
-    .then((o) => ({ type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason }) as WarmReply)
-    .catch((e: Error) => ({ type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` }) as WarmReply)
-    .then((reply) => process.send!(reply));
+    .then((o) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason } as WarmReply, timedOut: o.ran && o.timedOut === true }))
+    .catch((e: Error) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` } as WarmReply, timedOut: false }))
+    // A timed-out task may still be running inside this process: never reuse it for another try.
+    .then(({ reply, timedOut }) => process.send!(reply, () => timedOut && process.exit(0)));
 });
 process.send!({ type: 'ready' } satisfies WarmReply);

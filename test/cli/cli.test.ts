@@ -85,3 +85,20 @@ test('pause, trigger with conf, and clear errors for bad input', () => {
   assert.equal(check.code, 0);
   assert.match(check.out, /schema: up to date/);
 });
+
+test('a paused DAG still runs what a user asks for explicitly (dags test)', () => {
+  const r = floe(['dags', 'test', 'ok', '2024-04-01']);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /success/);
+});
+
+test('pools set default_pool lasts; db reset recreates every table', () => {
+  floe(['pools', 'set', 'default_pool', '7']);
+  const pools = JSON.parse(floe(['pools', 'list', '-o', 'json']).out) as { name: string; slots: number }[];
+  assert.equal(pools.find((p) => p.name === 'default_pool')!.slots, 7);
+  assert.equal(floe(['db', 'reset']).code, 1, 'needs --yes');
+  const reset = floe(['db', 'reset', '--yes']);
+  assert.equal(reset.code, 0, reset.err);
+  assert.equal(JSON.parse(floe(['dags', 'list-runs', '-o', 'json']).out).length, 0);
+  assert.match(floe(['db', 'check']).out, /schema: up to date/);
+});

@@ -3,6 +3,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { sql } from 'kysely';
 import { databaseUrl, loadConfig } from '../../config/load.ts';
 import { openDb } from '../../db/connect.ts';
+import { FLOE_TABLES } from '../../db/schema.ts';
 import { latestMigrationName, migrateToLatest } from '../../db/migrations.ts';
 import { parseFormat, printRows } from '../output.ts';
 import { parseIntArg, withRuntime } from './common.ts';
@@ -29,7 +30,7 @@ export function registerDbCommands(program: Command): void {
       const cfg = loadConfig();
       const conn = await openDb(databaseUrl(cfg));
       try {
-        for (const t of ['xcom', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'])
+        for (const t of FLOE_TABLES)
           await sql`drop table if exists ${sql.table(t)}`.execute(conn.kysely);
         await migrateToLatest(conn.kysely, conn.dialect);
         console.log('database reset');

@@ -33,18 +33,18 @@ async function runSchedulerProcess(executorName?: string): Promise<void> {
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
   const scheduler = createScheduler(rt, executorName ?? rt.cfg.core.executor);
   const stopProcessor = startDagProcessorLoop(rt, () => scheduler.wake());
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  let stopped: Promise<void> | null = null;
+  const shutdown = (signal: string) => {
     rt.log.info({ signal }, 'stopping');
     stopProcessor();
-    await scheduler.stop();
+    stopped ??= scheduler.stop();
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
   await scheduler.start();
   await scheduler.run();
+  // The loop ends when stop() was called: let it finish (executor, job row) before the DB closes.
+  await stopped;
   await rt.close();
 }
 

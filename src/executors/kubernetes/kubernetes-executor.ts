@@ -270,12 +270,22 @@ export class KubernetesExecutor implements Executor {
   }
 
   private async deletePod(namespace: string, name: string, uid?: string): Promise<void> {
-    try {
-      // The UID precondition makes sure we never delete a same-named pod that is not the one we mean.
-      await this.api.call((c) => c.deleteNamespacedPod({ namespace, name, body: uid ? { preconditions: { uid } } : undefined }));
-    } catch (e) {
-      const c = classifyError(e);
-      if (c.kind !== 'fatal' || !/HTTP 404/.test(c.message)) this.opts.log.warn({ namespace, name, err: apiMessage(e) }, 'could not delete pod');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // The UID precondition makes sure we never delete a same-named pod that is not the one we mean.
+        await this.api.call((c) => c.deleteNamespacedPod({ namespace, name, body: uid ? { preconditions: { uid } } : undefined }));
+        return;
+      } catch (e) {
+        const c = classifyError(e);
+        if (c.kind === 'fatal' && /HTTP 404/.test(c.message)) return;
+        if (c.kind === 'retry' && attempt < this.cfg.publishMaxRetries) {
+          await new Promise((r) => setTimeout(r, c.afterMs ?? backoffMs(attempt)));
+          continue;
+        }
+        // The orphan sweep deletes it later.
+        this.opts.log.warn({ namespace, name, err: apiMessage(e) }, 'could not delete pod');
+        return;
+      }
     }
   }
 

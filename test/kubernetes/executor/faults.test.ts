@@ -1,0 +1,61 @@
+// The executor under API faults: injected 5xx/429, dropped watch streams and forced 410 Gone lose nothing.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SDK_IMPORT } from '../../helpers/floe.ts';
+import { type K8sHarness, startK8sFloe } from './helpers.ts';
+
+let k: K8sHarness;
+before(async () => {
+  // Every pod is deleted once the executor saw it finish: no pod left proves no completion was missed.
+  k = await startK8sFloe({ deleteWorkerPods: 'always', taskPublishMaxRetries: 8 });
+  k.h.writeDag('many.ts', `${SDK_IMPORT}
+dag({ dagId: 'many', schedule: null }, () => {
+  const root = task('root', async () => 1)();
+  for (let i = 0; i < 10; i++) task('leaf_' + i, async () => { await new Promise((r) => setTimeout(r, 200)); return i; })().after(root);
+});`);
+  assert.deepEqual((await k.h.parse()).errors, []);
+});
+after(() => k.close());
+
+async function floePodsLeft(): Promise<number> {
+  const pods = (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/worker=true' })).items;
+  if (pods.length && process.env.DEBUG_TEST) console.log(pods.map((p) => [p.metadata!.name, p.status!.phase, p.metadata!.deletionTimestamp]));
+  return pods.length;
+}
+
+/**
+ * One scheduler session runs until the DAG run is done AND the executor deleted every pod it launched: the
+ * executor deletes a pod only after seeing it finish through its watch, so no pod left = no event lost.
+ */
+async function runWithFaults(): Promise<string> {
+  const runId = await k.h.trigger('many');
+  await k.h.runUntil(async () => {
+    const r = await k.h.rt.db.kysely.selectFrom('dag_run').select('state').where('run_id', '=', runId).executeTakeFirstOrThrow();
+    return r.state !== 'running' && r.state !== 'queued' && (await floePodsLeft()) === 0;
+  }, { timeoutMs: 120_000 });
+  const tis = await k.h.tis('many', runId);
+  assert.equal([...tis.values()].filter((t) => t.state === 'success').length, 11, JSON.stringify([...tis]));
+  return runId;
+}
+
+test('10% of API requests failing with 500/503/429 still finishes every task, each in one pod', async () => {
+  const before = k.cluster.podCreationLog.length;
+  k.cluster.faults.set({ errorRate: 0.1, errorCodes: [500, 503, 429], retryAfterSeconds: 0, seed: 7 });
+  try {
+    await runWithFaults();
+  } finally {
+    k.cluster.faults.clear();
+  }
+  assert.equal(k.cluster.podCreationLog.length - before, 11, 'a failed create is retried, never doubled');
+  assert.equal(await floePodsLeft(), 0);
+});
+
+test('watch streams dropped every few events and forced 410 Gone lose no pod event', async () => {
+  k.cluster.faults.set({ closeWatchAfterEvents: 3, goneNext: 2 });
+  try {
+    await runWithFaults();
+  } finally {
+    k.cluster.faults.clear();
+  }
+  assert.equal(await floePodsLeft(), 0);
+});
