@@ -14,6 +14,7 @@ import { openDb } from '../src/db/connect.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
 import { tsxExecArgv } from '../src/util/node-args.ts';
 import { type Dialect, postgresAvailable, SDK_IMPORT, startFloe } from '../test/helpers/floe.ts';
+import { closeHarness } from '../test/multi-scheduler/helpers.ts';
 import { InstantExecutor } from './instant-executor.ts';
 import { parseAll } from './scheduler.ts';
 import type { BenchRow } from './types.ts';
@@ -84,7 +85,7 @@ export async function timeRun(dialect: Dialect, n: number): Promise<{ perSecond:
     return { perSecond: expected / seconds, tis: expected, seconds };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await h.close();
+    await closeHarness(h);
   }
 }
 

@@ -4,9 +4,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import type { Db } from '../../src/db/connect.ts';
 import { sleep } from '../../src/util/time.ts';
-import { SDK_IMPORT } from '../helpers/floe.ts';
+import { type FloeHarness, PG_ADMIN_URL, SDK_IMPORT } from '../helpers/floe.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/floe.js', import.meta.url));
 const ORPHAN_GUARD = new URL('./orphan-guard.mjs', import.meta.url).href;
@@ -239,4 +240,31 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s: ${what()}`);
     await sleep(everyMs);
   }
+}
+
+/**
+ * Closes `dbs` and the harness. pg's Pool.end() resolves before its sockets are closed, and the harness then
+ * drops the database WITH (FORCE): a backend killed while its client is still closing makes the pool emit an
+ * unhandled 'error' (a crashed test file). So: close every pool, wait until PostgreSQL has seen the
+ * connections go, then let the harness drop the database.
+ */
+export async function closeHarness(h: FloeHarness | undefined, dbs: Db[] = []): Promise<void> {
+  if (!h) return;
+  for (const db of dbs) await db.close();
+  await h.rt.db.close();
+  if (h.rt.db.dialect === 'postgres') {
+    const name = new URL(h.rt.db.url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    try {
+      for (let i = 0; i < 100; i++) {
+        const r = await admin.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (r.rows[0].n === 0) break;
+        await sleep(20);
+      }
+    } finally {
+      await admin.end();
+    }
+  }
+  await h.close();
 }

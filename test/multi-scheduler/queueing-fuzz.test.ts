@@ -13,6 +13,7 @@ import { type Db, openDb } from '../../src/db/connect.ts';
 import type { Executor, ExecutorEvent, TaskRef, Workload } from '../../src/executors/types.ts';
 import { type Candidate, chooseToQueue, queueScheduledTasks } from '../../src/scheduler/queueing.ts';
 import { type FloeHarness, postgresAvailable, startFloe } from '../helpers/floe.ts';
+import { closeHarness } from './helpers.ts';
 import { type Rng, rng, seeds } from './random.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -243,8 +244,7 @@ describe('queueScheduledTasks from several schedulers at once (PostgreSQL)', asy
     for (let i = 0; i < MAX_SCHEDULERS; i++) dbs.push(await openDb(h.rt.db.url, { poolSize: 2 }));
   });
   after(async () => {
-    for (const db of dbs) await db.close();
-    await h?.close();
+    await closeHarness(h, dbs);
   });
 
   test('no try handed out twice, no limit exceeded, only eligible task instances, nothing queueable left behind', { skip: !pg && 'PostgreSQL is not reachable' }, async () => {

@@ -9,6 +9,7 @@ import type { Executor, ExecutorEvent, TaskRef, Workload } from '../../src/execu
 import { triggerRun } from '../../src/scheduler/dag-runs.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { type FloeHarness, postgresAvailable, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
+import { closeHarness } from './helpers.ts';
 
 const DAGS = 8;
 const RUNS_PER_DAG = 3;
@@ -48,8 +49,7 @@ for (let i = 0; i < ${DAGS}; i++) dag({ dagId: 'one_at_a_time_' + i, schedule: n
     for (let i = 0; i < 3; i++) dbs.push(await openDb(h.rt.db.url, { poolSize: 3 }));
   });
   after(async () => {
-    for (const db of dbs) await db.close();
-    await h?.close();
+    await closeHarness(h, dbs);
   });
 
   async function queueRuns(prefix: string): Promise<void> {

@@ -10,7 +10,7 @@ import { tiKeyString } from '../../src/executors/types.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { sleep } from '../../src/util/time.ts';
 import { type FloeHarness, postgresAvailable, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
-import { BIN, waitFor } from './helpers.ts';
+import { BIN, closeHarness, waitFor } from './helpers.ts';
 
 /** Accepts `slots` workloads and holds them (never runs them), recording every handout. */
 class HoldingExecutor implements Executor {
@@ -77,8 +77,7 @@ describe('scheduler liveness with a short healthCheckThreshold (PostgreSQL)', as
     for (let i = 0; i < 2; i++) dbs.push(await openDb(h.rt.db.url, { poolSize: 2 }));
   });
   after(async () => {
-    for (const db of dbs) await db.close();
-    await h?.close();
+    await closeHarness(h, dbs);
   });
 
   test(

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { sleep } from '../../src/util/time.ts';
 import { type FloeHarness, postgresAvailable, startFloe } from '../helpers/floe.ts';
 import {
+  closeHarness,
   dagIdOf,
   type Execution,
   groupBy,
@@ -127,7 +128,7 @@ describe('3 schedulers on one PostgreSQL database', async () => {
   });
   after(async () => {
     await fleet?.stopAll();
-    await h?.close();
+    await closeHarness(h);
   });
 
   test(`${DAGS} DAGs × ${TASKS} tasks with pools: every task instance succeeds exactly once, no limit exceeded, one run per DAG`, { skip: !pg && 'PostgreSQL is not reachable' }, async () => {
