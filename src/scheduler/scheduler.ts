@@ -149,6 +149,11 @@ export class Scheduler {
       log: this.o.log,
     });
     if (queued > 0) this.woken = this.woken || this.o.executor.openSlots() > 0;
+    // Beat well within the threshold others use to declare this scheduler dead.
+    if (now.getTime() - this.lastJobHeartbeat >= Math.min(JOB_HEARTBEAT_MS, this.o.healthCheckThresholdMs / 3)) {
+      this.lastJobHeartbeat = now.getTime();
+      await this.o.db.kysely.updateTable('job').set({ latest_heartbeat: now.toISOString() }).where('id', '=', this.jobId).execute();
+    }
     if (now.getTime() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now.getTime();
       await this.housekeeping(now);
@@ -362,10 +367,6 @@ export class Scheduler {
   /** Zombies (no runner heartbeat), runaway timeouts, due retries, dead schedulers' queued work. */
   private async housekeeping(now: Date): Promise<void> {
     const db = this.o.db.kysely;
-    if (now.getTime() - this.lastJobHeartbeat >= JOB_HEARTBEAT_MS) {
-      this.lastJobHeartbeat = now.getTime();
-      await db.updateTable('job').set({ latest_heartbeat: now.toISOString() }).where('id', '=', this.jobId).execute();
-    }
     // Retries whose delay has passed: mark their runs for a look.
     const due = await db
       .selectFrom('task_instance')
