@@ -37,7 +37,7 @@ before(async () => {
 dag({ dagId: 'adopt', schedule: null }, () => {
   for (let c = 0; c < 3; c++) {
     const a = task('a' + c, async () => { await new Promise((r) => setTimeout(r, 1500)); return c; })();
-    const b = task('b' + c, async (_x, v: number) => { await new Promise((r) => setTimeout(r, 1500)); return v + 1; });
+    const b = task('b' + c, async (_x, v: number) => { await new Promise((r) => setTimeout(r, 6000)); return v + 1; });
     shell({ taskId: 'c' + c, command: 'sleep 1; echo done' }).after(b(a));
   }
 });`);
