@@ -118,9 +118,15 @@ export function createExecutor(rt: Runtime, name: string, opts: ExecutorOptions)
   throw new Error(`core.executor: the "${name}" executor is not available in this build yet (available: local, kubernetes, queue)`);
 }
 
+/** The Kubernetes API as configured (kubernetes.kubeconfig / context / inCluster, apiQps / apiBurst). */
+export function kubeApi(cfg: LoadedConfig): KubeApi {
+  const k = cfg.kubernetes;
+  return new KubeApi(makeKubeConfig({ kubeconfig: k.kubeconfig, context: k.context, inCluster: k.inCluster }), { qps: k.apiQps, burst: k.apiBurst });
+}
+
 export function createKubernetesExecutor(rt: Runtime, opts: ExecutorOptions): KubernetesExecutor {
   const k = rt.cfg.kubernetes;
-  const api = new KubeApi(makeKubeConfig({ kubeconfig: k.kubeconfig, context: k.context, inCluster: k.inCluster }), { qps: k.apiQps, burst: k.apiBurst });
+  const api = kubeApi(rt.cfg);
   const namespaces = [...new Set([k.namespace, ...(k.multiNamespaceMode ? k.multiNamespaces : [])])];
   return new KubernetesExecutor(
     api,
@@ -135,6 +141,7 @@ export function createKubernetesExecutor(rt: Runtime, opts: ExecutorOptions): Ku
       pendingTimeoutMs: k.podPendingTimeout * 1000,
       fastFailReasons: k.fastFailReasons,
       sweepIntervalMs: k.orphanSweepInterval * 1000,
+      logsFolder: rt.cfg.logging.logsFolder,
     },
     { ...opts, log: rt.log, tryIsOver: (tries) => triesAreOver(rt.db, tries) },
   );

@@ -6,7 +6,8 @@ import { getTI } from '../../db/task-instances.ts';
 import { runTaskTry } from '../../worker/runner.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 import { parseFormat, printRows } from '../output.ts';
-import { getDag, type Runtime } from '../runtime.ts';
+import { followPodLog, podRefOf, readPodLog } from '../../kubernetes/pod-logs.ts';
+import { getDag, kubeApi, type Runtime } from '../runtime.ts';
 import { parseIntArg, withRuntime } from './common.ts';
 import { triggerRun } from '../../scheduler/dag-runs.ts';
 
@@ -115,21 +116,28 @@ export function registerTasksCommands(program: Command): void {
 
   tasks
     .command('logs <dagId> <taskId> <runId>')
-    .description('print the log of a try (default: the latest)')
+    .description('print the log of a try (default: the latest); a try running in a pod is read through the Kubernetes API')
     .option('--try <n>', 'try number')
     .option('--map-index <n>', 'map index', '-1')
+    .option('-f, --follow', 'for a try running in a pod: keep streaming until it ends')
     .action((dagId, taskId, runId, o) =>
       withRuntime(async (rt) => {
         const key = { dagId, taskId, runId, mapIndex: parseIntArg(o.mapIndex, '--map-index') };
+        const ti = await getTI(rt.db.kysely, key);
         let tryNumber = o.try ? parseIntArg(o.try, '--try') : null;
-        if (tryNumber === null) {
-          const dir = path.dirname(taskLogPath(rt.cfg.logging.logsFolder!, key, 1));
-          const tries = existsSync(dir) ? readdirSync(dir).map((f) => /^attempt=(\d+)\.log$/.exec(f)?.[1]).filter(Boolean).map(Number) : [];
-          if (!tries.length) throw new Error(`no logs for ${dagId}.${taskId} run ${runId} in ${dir}`);
-          tryNumber = Math.max(...tries);
-        }
+        const dir = path.dirname(taskLogPath(rt.cfg.logging.logsFolder!, key, 1));
+        const tries = existsSync(dir) ? readdirSync(dir).map((f) => /^attempt=(\d+)\.log$/.exec(f)?.[1]).filter(Boolean).map(Number) : [];
+        tryNumber ??= Math.max(ti?.try_number ?? 0, ...tries);
         const file = taskLogPath(rt.cfg.logging.logsFolder!, key, tryNumber);
-        if (!existsSync(file)) throw new Error(`no log for try ${tryNumber}: ${file} does not exist`);
+        // The current try of a task instance that ran in a pod: its log may be only in the pod so far.
+        const pod = ti && ti.try_number === tryNumber ? podRefOf(ti.external_executor_id) : null;
+        if (pod && (o.follow || !existsSync(file))) {
+          const api = kubeApi(rt.cfg);
+          if (o.follow) await followPodLog(api, pod, process.stdout);
+          else process.stdout.write(await readPodLog(api, pod));
+          return;
+        }
+        if (!tryNumber || !existsSync(file)) throw new Error(`no log for ${dagId}.${taskId} run ${runId}${tryNumber ? ` try ${tryNumber}: ${file} does not exist` : ` in ${dir}`}`);
         process.stdout.write(readFileSync(file));
       }),
     );

@@ -6,7 +6,9 @@ import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import { apiMessage, backoffMs, classifyError, type KubeApi } from '../../kubernetes/client.ts';
 import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates } from '../../kubernetes/pod/index.ts';
+import { keepPodLog } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
+import { taskLogPath } from '../../worker/task-log.ts';
 import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
 import { tiKeyString } from '../types.ts';
 import { podVerdict, type PodVerdict } from './pod-state.ts';
@@ -24,6 +26,8 @@ export interface KubernetesExecutorConfig {
   fastFailReasons: readonly string[];
   /** How often finished/orphaned Floe pods are reconciled against the DB. */
   sweepIntervalMs: number;
+  /** Task logs folder: a pod's log is copied there before the pod is deleted, unless the runner wrote it. */
+  logsFolder: string | null;
 }
 
 /** For the orphan sweep: which of these tries are over in the DB (final state, or a later try exists). */
@@ -261,7 +265,16 @@ export class KubernetesExecutor implements Executor {
     else this.emit({ ...base, state: 'failed', reason: v.reason, infraFailure: v.kind === 'infra_failed' });
     this.forget(t);
     const remove = !deleted && (this.cfg.deletePolicy === 'always' || (this.cfg.deletePolicy === 'onSuccess' && v.kind === 'succeeded') || v.kind === 'infra_failed');
-    if (remove && !(this.cfg.deletePolicy === 'never')) void this.deletePod(t.namespace, t.name, t.uid);
+    if (remove && !(this.cfg.deletePolicy === 'never')) void this.keepLog(t).then(() => this.deletePod(t.namespace, t.name, t.uid));
+  }
+
+  private async keepLog(t: Tracked): Promise<void> {
+    if (!this.cfg.logsFolder) return;
+    try {
+      await keepPodLog(this.api, { namespace: t.namespace, name: t.name }, taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber));
+    } catch (e) {
+      this.opts.log.warn({ pod: t.name, err: apiMessage(e) }, 'could not copy the pod log before deleting the pod');
+    }
   }
 
   private forget(t: Tracked): void {

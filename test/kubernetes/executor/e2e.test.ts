@@ -87,3 +87,41 @@ dag({ dagId: 'broken_pods', schedule: null }, () => {
     assert.match(exit.reason!, /exit code 7/);
   });
 });
+
+describe('kubernetes executor: deletion policy onSuccess and logs', () => {
+  let k: K8sHarness;
+  let elsewhere: string;
+  before(async () => {
+    k = await startK8sFloe({ deleteWorkerPods: 'onSuccess' });
+    // The pod's runner writes its log file somewhere the scheduler does not read, as on a real cluster.
+    elsewhere = path.join(k.h.home, 'pod-local-logs');
+    k.h.writeDag('policy.ts', `${SDK_IMPORT}
+const env = [{ name: 'FLOE__LOGGING__LOGS_FOLDER', value: ${JSON.stringify(elsewhere)} }];
+dag({ dagId: 'policy', schedule: null }, () => {
+  task({ taskId: 'ok', executorConfig: { podOverride: { spec: { containers: [{ name: 'base', env }] } } } }, async () => { console.log('hello-from-pod'); return 1; })();
+  task({ taskId: 'bad', executorConfig: { podOverride: { spec: { containers: [{ name: 'base', env }] } } } }, async () => { console.log('about-to-fail'); throw new Error('nope'); })();
+});`);
+    assert.deepEqual((await k.h.parse()).errors, []);
+  });
+  after(() => k.close());
+
+  test('succeeded pods are deleted with their log kept; failed pods stay, their log readable through the API', async () => {
+    const runId = await k.h.trigger('policy');
+    const pods = async () => (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=policy' })).items;
+    await k.h.runUntil(async () => {
+      const run = await k.h.rt.db.kysely.selectFrom('dag_run').select('state').where('run_id', '=', runId).executeTakeFirstOrThrow();
+      return run.state === 'failed' && (await pods()).length === 1;
+    }, { timeoutMs: 90_000 });
+    const left = await pods();
+    assert.equal(left[0].metadata!.annotations!['floe.dev/task-id'], 'bad');
+    assert.equal(left[0].status!.phase, 'Failed');
+    const { readFileSync } = await import('node:fs');
+    const { taskLogPath } = await import('../../../src/worker/task-log.ts');
+    const okLog = readFileSync(taskLogPath(k.h.rt.cfg.logging.logsFolder!, { dagId: 'policy', runId, taskId: 'ok', mapIndex: -1 }, 1), 'utf8');
+    assert.match(okLog, /hello-from-pod/);
+    const { podRefOf, readPodLog } = await import('../../../src/kubernetes/pod-logs.ts');
+    const { kubeApi } = await import('../../../src/cli/runtime.ts');
+    const bad = await k.h.rt.db.kysely.selectFrom('task_instance').select('external_executor_id').where('run_id', '=', runId).where('task_id', '=', 'bad').executeTakeFirstOrThrow();
+    assert.match(await readPodLog(kubeApi(k.h.rt.cfg), podRefOf(bad.external_executor_id)!), /about-to-fail/);
+  });
+});
