@@ -34,7 +34,7 @@ interface ChildSettings {
   dbUrl: string;
 }
 type ToChild = { type: 'go' } | { type: 'stop' };
-type FromChild = { type: 'ready'; jobId: number } | { type: 'stopped'; received: number };
+type FromChild = { type: 'ready'; jobId: number } | { type: 'stopped'; received: number; cpuMs: number };
 
 const dagFile = (): string => `${SDK_IMPORT}
 for (let d = 0; d < ${DAGS}; d++)
@@ -44,18 +44,18 @@ for (let d = 0; d < ${DAGS}; d++)
   });
 `;
 
-function startChild(settings: ChildSettings): { child: ChildProcess; ready: Promise<number>; stopped: Promise<number> } {
+function startChild(settings: ChildSettings): { child: ChildProcess; ready: Promise<number>; stopped: Promise<{ received: number; cpuMs: number }> } {
   const self = fileURLToPath(import.meta.url);
   const child = fork(self, [], { execArgv: tsxExecArgv(), env: { ...process.env, [CHILD_ENV]: JSON.stringify(settings) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`scheduler process exited early (${signal ?? code})`))));
   exited.catch(() => {});
   const message = <T extends FromChild['type']>(type: T) =>
     Promise.race([exited, new Promise<Extract<FromChild, { type: T }>>((resolve) => child.on('message', (m: FromChild) => m.type === type && resolve(m as Extract<FromChild, { type: T }>)))]);
-  return { child, ready: message('ready').then((m) => m.jobId), stopped: message('stopped').then((m) => m.received) };
+  return { child, ready: message('ready').then((m) => m.jobId), stopped: message('stopped').then((m) => ({ received: m.received, cpuMs: m.cpuMs })) };
 }
 
 /** One timed run: `n` scheduler processes on a fresh database of `dialect`. Returns task instances per second. */
-export async function timeRun(dialect: Dialect, n: number): Promise<{ perSecond: number; tis: number; seconds: number }> {
+export async function timeRun(dialect: Dialect, n: number): Promise<{ perSecond: number; tis: number; seconds: number; cpuMsPerTi: number }> {
   const h = await startFloe(dialect, { config: { core: { defaultPoolSlots: 100_000 } } });
   const children: ChildProcess[] = [];
   try {
@@ -76,13 +76,14 @@ export async function timeRun(dialect: Dialect, n: number): Promise<{ perSecond:
     }
     const seconds = (performance.now() - t0) / 1000;
     for (const p of procs) p.child.send({ type: 'stop' } satisfies ToChild);
-    const received = await Promise.all(procs.map((p) => p.stopped));
+    const stopped = await Promise.all(procs.map((p) => p.stopped));
+    const received = stopped.map((s) => s.received);
     const rows = await h.rt.db.kysely.selectFrom('task_instance').select(['state', 'try_number']).execute();
     const ok = rows.filter((r) => r.state === 'success' && r.try_number === 1).length;
     const expected = DAGS * (LEAVES + 1);
     if (ok !== expected || rows.length !== expected) throw new Error(`multi-scheduler bench (${dialect}, ${n}): ${ok}/${expected} task instances succeeded on try 1`);
     if (received.reduce((a, b) => a + b, 0) !== expected) throw new Error(`multi-scheduler bench (${dialect}, ${n}): executors received ${received.join('+')} workloads for ${expected} tries`);
-    return { perSecond: expected / seconds, tis: expected, seconds };
+    return { perSecond: expected / seconds, tis: expected, seconds, cpuMsPerTi: stopped.reduce((a, s) => a + s.cpuMs, 0) / expected };
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await closeHarness(h);
@@ -92,15 +93,17 @@ export async function timeRun(dialect: Dialect, n: number): Promise<{ perSecond:
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (v: number, digits = 3): number => Number(v.toPrecision(digits));
 
-async function measure(dialect: Dialect, n: number): Promise<{ median: number; all: number[]; tis: number }> {
+async function measure(dialect: Dialect, n: number): Promise<{ median: number; all: number[]; tis: number; cpuMsPerTi: number }> {
   const all: number[] = [];
+  const cpu: number[] = [];
   let tis = 0;
   for (let i = 0; i < REPEATS; i++) {
     const r = await timeRun(dialect, n);
     all.push(r.perSecond);
+    cpu.push(r.cpuMsPerTi);
     tis = r.tis;
   }
-  return { median: median(all), all, tis };
+  return { median: median(all), all, tis, cpuMsPerTi: median(cpu) };
 }
 
 export async function benchMultiScheduler(): Promise<BenchRow[]> {
@@ -112,7 +115,8 @@ export async function benchMultiScheduler(): Promise<BenchRow[]> {
   const pg: Record<number, Awaited<ReturnType<typeof measure>>> = {};
   for (const n of [1, 2, 3]) pg[n] = await measure('postgres', n);
   const sqlite = await measure('sqlite', 1);
-  const spread = (m: { all: number[] }) => `runs ${m.all.map((v) => v.toFixed(0)).join(', ')}`;
+  // Scheduler CPU per TI (all scheduler processes, PostgreSQL's own CPU not included): steadier than wall time on a busy machine.
+  const spread = (m: { all: number[]; cpuMsPerTi: number }) => `runs ${m.all.map((v) => v.toFixed(0)).join(', ')} TI/s; scheduler CPU ${m.cpuMsPerTi.toFixed(2)} ms/TI`;
   const shape = `${DAGS} DAGs × (root → ${LEAVES} leaves) = ${pg[1].tis} TIs; instant executor, ${SLOTS} slots per scheduler; median of ${REPEATS}; ${os.cpus().length} CPUs`;
   for (const n of [1, 2, 3]) {
     rows.push({
@@ -159,10 +163,12 @@ async function childMain(settings: ChildSettings): Promise<void> {
   await s.start();
   process.send!({ type: 'ready', jobId: s.jobId } satisfies FromChild);
   await go;
+  const cpu0 = process.cpuUsage();
   await s.run(() => stop);
+  const cpu = process.cpuUsage(cpu0);
   await s.stop();
   await db.close();
-  process.send!({ type: 'stopped', received: executor.received } satisfies FromChild, () => process.exit(0));
+  process.send!({ type: 'stopped', received: executor.received, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies FromChild, () => process.exit(0));
 }
 
 const childSettings = process.env[CHILD_ENV];
