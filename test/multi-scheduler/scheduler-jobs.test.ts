@@ -2,6 +2,8 @@
 // so, and a live scheduler is never taken for dead, so its queued tries are not taken over.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { type Db, openDb } from '../../src/db/connect.ts';
@@ -9,7 +11,8 @@ import type { Executor, ExecutorEvent, TaskRef, Workload } from '../../src/execu
 import { tiKeyString } from '../../src/executors/types.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { sleep } from '../../src/util/time.ts';
-import { type FloeHarness, postgresAvailable, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
+import { tsxExecArgv } from '../../src/util/node-args.ts';
+import { type FloeHarness, PG_ADMIN_URL, postgresAvailable, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import { BIN, closeHarness, waitFor } from './helpers.ts';
 
 /** Accepts `slots` workloads and holds them (never runs them), recording every handout. */
@@ -106,6 +109,47 @@ describe('scheduler liveness with a short healthCheckThreshold (PostgreSQL)', as
       const tis = await h.rt.db.kysely.selectFrom('task_instance').select(['task_id', 'state', 'queued_by_job_id']).execute();
       assert.deepEqual(tis.map((t) => [t.state, t.queued_by_job_id]), tis.map(() => ['queued', busy.jobId]));
       await sleep(0);
+    },
+  );
+});
+
+describe('a scheduler process and its PostgreSQL connections', async () => {
+  const pg_ = await postgresAvailable();
+  let h: FloeHarness;
+  before(async () => {
+    if (pg_) h = await startFloe('postgres');
+  });
+  after(() => closeHarness(h));
+
+  test(
+    'losing an idle pooled connection (database restart, failover, idle timeout) does not kill the process',
+    {
+      skip: !pg_ && 'PostgreSQL is not reachable',
+      todo: 'openDb (src/db/connect.ts) creates the pg Pool without an error listener: an idle client\'s error is an unhandled "error" event that crashes the process',
+    },
+    async () => {
+      const child = spawn(process.execPath, [...tsxExecArgv(), fileURLToPath(new URL('./db-survivor.ts', import.meta.url)), h.rt.db.url], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        await waitFor(async () => /backend \d+/.test(out) || child.exitCode !== null, 30_000, () => `child did not connect: ${err}`, 50);
+        const backend = Number(/backend (\d+)/.exec(out)![1]);
+        const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+        await admin.connect();
+        await admin.query('select pg_terminate_backend($1)', [backend]);
+        await admin.end();
+        await sleep(500);
+        child.stdin!.write('query\n');
+        await waitFor(async () => out.includes('ok') || child.exitCode !== null, 10_000, () => `no answer: ${err}`, 50);
+        assert.ok(out.includes('ok'), `the process died: ${err.split('\n').slice(0, 6).join('\n')}`);
+        child.stdin!.end();
+        assert.equal(await exited, 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
     },
   );
 });
