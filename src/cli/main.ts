@@ -1,27 +1,18 @@
-// The floe command line. Commands are thin: parse, call a module, print.
+// The floe command line. `floe tasks run` (what every pod and queue worker starts) takes a fast path that
+// loads only the task runner; everything else loads the full program.
 import { Command } from '@commander-js/extra-typings';
-import { registerDagsCommands } from './commands/dags.ts';
-import { registerKubernetesCommands } from './commands/kubernetes.ts';
-import { registerDbCommands } from './commands/db.ts';
-import { registerDevCommands } from './commands/dev.ts';
-import { registerSchedulerCommands } from './commands/scheduler.ts';
-import { registerTasksCommands } from './commands/tasks.ts';
-import { registerWorkerCommands } from './commands/worker.ts';
 
-export function buildProgram(): Command {
-  const program = new Command().name('floe').description('Floe: TypeScript DAGs, scheduled, with a pod per task when you want one').version('0.1.0');
-  registerDbCommands(program);
-  registerDagsCommands(program);
-  registerTasksCommands(program);
-  registerSchedulerCommands(program);
-  registerKubernetesCommands(program);
-  registerWorkerCommands(program);
-  registerDevCommands(program);
+/** `floe tasks run` starts every try (pods, queue workers): parse it without loading every other command. */
+async function taskRunProgram(): Promise<Command> {
+  const { registerTaskRun } = await import('./commands/task-run.ts');
+  const program = new Command().name('floe');
+  registerTaskRun(program.command('tasks'));
   return program;
 }
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  const fast = process.argv[2] === 'tasks' && process.argv[3] === 'run';
+  await (fast ? await taskRunProgram() : (await import('./program.ts')).buildProgram()).parseAsync(process.argv);
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
   process.exitCode = 1;

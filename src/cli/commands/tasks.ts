@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { getTI } from '../../db/task-instances.ts';
 import { runTaskTry } from '../../worker/runner.ts';
+import { registerTaskRun } from './task-run.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 import { parseFormat, printRows } from '../output.ts';
 import { followPodLog, podRefOf, readPodLog } from '../../kubernetes/pod-logs.ts';
@@ -34,27 +35,7 @@ export function registerTasksCommands(program: Command): void {
       }),
     );
 
-  tasks
-    .command('run <dagId> <taskId> <runId>')
-    .description('the task runner: run one queued try, record its state, XCom and log (what every executor runs)')
-    .option('--try <n>', 'try number (default: the try the task instance is queued for)')
-    .option('--map-index <n>', 'map index', '-1')
-    .action((dagId, taskId, runId, o) =>
-      withRuntime(async (rt) => {
-        const key = { dagId, taskId, runId, mapIndex: parseIntArg(o.mapIndex, '--map-index') };
-        const ti = await getTI(rt.db.kysely, key);
-        if (!ti) throw new Error(`no task instance ${dagId}.${taskId} in run ${runId}`);
-        const tryNumber = o.try ? parseIntArg(o.try, '--try') : ti.try_number;
-        const outcome = await runTaskTry({ ...runnerDeps(rt), echoLog: true }, key, tryNumber);
-        if (!outcome.ran) {
-          console.error(`not run: ${outcome.reason}`);
-          process.exitCode = 2;
-          return;
-        }
-        console.log(`${dagId}.${taskId} try ${tryNumber}: ${outcome.state}${outcome.reason ? ` (${outcome.reason})` : ''}`);
-        if (outcome.state !== 'success') process.exitCode = 1;
-      }, { migrate: false }),
-    );
+  registerTaskRun(tasks);
 
   tasks
     .command('test <dagId> <taskId> [runIdOrDate]')
