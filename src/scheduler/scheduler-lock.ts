@@ -51,6 +51,7 @@ export function sqliteFileOf(dbUrl: string): string | null {
 export const lockFileFor = (dbFile: string): string => `${dbFile}.scheduler-lock`;
 
 const noLock: SchedulerLock = { release: async () => {} };
+const BUSY_WAIT_MS = 500;
 
 function isBusy(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? '';
@@ -86,7 +87,9 @@ export async function acquireSqliteSchedulerLock(dbUrl: string, home: string): P
   let db: SqliteDatabase.Database;
   try {
     mkdirSync(path.dirname(lockFile), { recursive: true });
-    db = new SqliteDatabase(lockFile, { timeout: 0 });
+    // A short busy timeout rides out other starters' brief reads and commits; the holder's long-lived
+    // lock still refuses us, after this wait.
+    db = new SqliteDatabase(lockFile, { timeout: BUSY_WAIT_MS });
   } catch (e) {
     throw new SchedulerLockError(`cannot open the scheduler lock file ${lockFile} (beside the SQLite database ${dbFile}): ${(e as Error).message}`, lockFile, null);
   }

@@ -77,6 +77,17 @@ describe('SQLite scheduler lock', () => {
     await fifth.release();
   });
 
+  test('processes starting at the same moment: exactly one gets the lock, the others name it', async () => {
+    const db = path.join(dir, 'race', 'floe.db');
+    const all = await Promise.all(Array.from({ length: 4 }, () => holder(db, dir)));
+    children.push(...all.map((a) => a.child));
+    const winners = all.filter((a) => a.line.startsWith('locked '));
+    assert.equal(winners.length, 1, all.map((a) => a.line).join('\n'));
+    const pid = winners[0].child.pid;
+    for (const a of all.filter((x) => x !== winners[0])) assert.ok(a.line.includes(`: pid ${pid} on host `), a.line);
+    for (const a of all) a.child.kill('SIGKILL');
+  });
+
   test('different SQLite files do not share a lock; PostgreSQL and in-memory databases need none', async () => {
     const a = await acquireSqliteSchedulerLock(path.join(dir, 'one.db'), dir);
     const b = await acquireSqliteSchedulerLock(path.join(dir, 'two.db'), dir);
