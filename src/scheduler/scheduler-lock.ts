@@ -116,6 +116,12 @@ export async function acquireSqliteSchedulerLock(dbUrl: string, home: string): P
     db.exec('commit');
     db.exec('begin immediate');
   } catch (e) {
+    // A failed commit leaves our own record pending: drop it, so the message names the other process.
+    try {
+      if (db.inTransaction) db.exec('rollback');
+    } catch {
+      /* nothing to roll back */
+    }
     if (isBusy(e)) return refuse();
     db.close();
     throw new SchedulerLockError(`cannot use the scheduler lock file ${lockFile}: ${(e as Error).message}`, lockFile, null);
