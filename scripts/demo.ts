@@ -23,6 +23,11 @@ const EXPECTED: Record<string, { runs: number; state: string; tasks?: Record<str
     tasks: { flaky: ['success', 2], always_fails: ['failed', 2], notify_failure: ['success', 1], report: ['success', 1] },
   },
   cron_catchup: { runs: 3, state: 'success', tasks: { process_day: ['success', 1] } },
+  hybrid_example: {
+    runs: 1,
+    state: 'success',
+    tasks: Object.fromEntries(['make_batches', 'sum_batch_0', 'sum_batch_1', 'sum_batch_2', 'sum_batch_3', 'combine', 'report'].map((t) => [t, ['success', 1] as [string, number]])),
+  },
 };
 const TIMEOUT_MS = 120_000;
 
@@ -31,7 +36,7 @@ console.log(`FLOE_HOME=${process.env.FLOE_HOME}\nDAGs folder: ${rt.cfg.core.dags
 const parsed = await parseDags(rt);
 for (const e of parsed.errors) console.log(`import error: ${e.fileloc}: ${e.message}`);
 // DAGs without a schedule get a manual run; scheduled ones are created by the scheduler itself.
-for (const dagId of ['etl_fanout', 'retries_example']) await triggerRun(rt.db.kysely, await getDag(rt, dagId));
+for (const dagId of ['etl_fanout', 'retries_example', 'hybrid_example']) await triggerRun(rt.db.kysely, await getDag(rt, dagId));
 
 const scheduler = createScheduler(rt, 'local');
 await scheduler.start();

@@ -9,6 +9,7 @@ import { type Db, openDb } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrations.ts';
 import { LocalExecutor } from '../executors/local/local-executor.ts';
 import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.ts';
+import { createHybridExecutor } from '../executors/hybrid/hybrid-executor.ts';
 import { createQueueExecutor } from '../executors/queue/queue-executor.ts';
 import type { Executor, ExecutorOptions, TIKey } from '../executors/types.ts';
 import { getTI } from '../db/task-instances.ts';
@@ -115,7 +116,8 @@ export function createExecutor(rt: Runtime, name: string, opts: ExecutorOptions)
     );
   if (name === 'kubernetes') return createKubernetesExecutor(rt, opts);
   if (name === 'queue') return createQueueExecutor(rt.cfg, rt.db, opts, rt.log);
-  throw new Error(`core.executor: the "${name}" executor is not available in this build yet (available: local, kubernetes, queue)`);
+  if (name === 'hybrid') return createHybridExecutor(rt, opts);
+  throw new Error(`core.executor: unknown executor "${name}" (available: local, kubernetes, queue, hybrid)`);
 }
 
 /** The Kubernetes API as configured (kubernetes.kubeconfig / context / inCluster, apiQps / apiBurst). */

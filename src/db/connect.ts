@@ -29,6 +29,29 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * better-sqlite3 behind a prepared-statement cache: Kysely prepares every query again, which is a sixth of the
+ * scheduler's CPU on SQLite; the scheduler runs the same few dozen statements over and over.
+ */
+function withStatementCache(db: SqliteDatabase.Database, max = 512): { close(): void; prepare(sql: string): SqliteDatabase.Statement } {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        // Re-insert: Map order is recency order, the oldest goes first when full.
+        cache.delete(sql);
+      } else {
+        stmt = db.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+  };
+}
+
 export function dialectOf(url: string): Dialect {
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('sqlite://'))
@@ -45,6 +68,9 @@ export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: 
   let kysely: Kysely<Database>;
   if (dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 5 });
+    // An idle connection dropped by the server (restart, failover) must not crash the process; the pool
+    // replaces it and the next query reconnects.
+    pool.on('error', () => {});
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     const file = sqlitePath(url);
@@ -54,7 +80,7 @@ export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: 
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 10000');
-    kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+    kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   if (opts.migrate) await migrateToLatest(kysely, dialect);
   return { kysely, dialect, url, close: () => kysely.destroy() };

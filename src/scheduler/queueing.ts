@@ -13,6 +13,8 @@ export interface QueueingContext {
   dags: Map<string, { dag: SerializedDag; paused: boolean }>;
   scope?: { dagId: string; runIds: string[] };
   log: Logger;
+  /** Called when candidates were cut by the query limit or slots: the caller should loop again at once. */
+  onMore?: () => void;
 }
 
 export interface Candidate {
@@ -63,9 +65,15 @@ export function taskOf(dag: SerializedDag, taskId: string): SerializedTask | und
   return m.get(taskId);
 }
 
+/** Queues what fits and returns how many; calls `ctx.onMore` when more may be queueable right away. */
 export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise<number> {
   const slots = ctx.executor.openSlots();
   if (slots <= 0) return 0;
+  // Most loops have nothing to queue: one indexed lookup instead of the locking transaction.
+  const any = await db.kysely.selectFrom('task_instance').select('task_id').where('state', '=', 'scheduled').limit(1).executeTakeFirst();
+  if (!any) return 0;
+  const limit = Math.max(slots * 4, 64);
+  let more = false;
   const chosen = await db.kysely.transaction().execute(async (trx) => {
     let poolQuery = trx.selectFrom('pool').select(['name', 'slots']);
     if (db.dialect === 'postgres') poolQuery = poolQuery.forUpdate();
@@ -97,11 +105,13 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
       .orderBy('ti.priority_weight', 'desc')
       .orderBy('dr.logical_date')
       .orderBy('ti.task_id')
-      .limit(Math.max(slots * 4, 64));
+      .limit(limit);
     if (ctx.scope) q = q.where('ti.dag_id', '=', ctx.scope.dagId).where('ti.run_id', 'in', ctx.scope.runIds);
     if (db.dialect === 'postgres') q = q.forUpdate('ti').skipLocked();
     // A task gone from its DAG (or a DAG gone) stays scheduled until the next pass marks it removed.
-    const candidates = (await q.execute()).filter((c) => {
+    const rows = await q.execute();
+    more = rows.length === limit;
+    const candidates = rows.filter((c) => {
       const cached = ctx.dags.get(c.dag_id);
       return cached !== undefined && taskOf(cached.dag, c.task_id) !== undefined;
     });
@@ -115,7 +125,9 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
     const byRun = new Map<string, Candidate[]>();
     for (const c of picked) {
       const k = `${c.dag_id}\u0000${c.run_id}`;
-      byRun.set(k, [...(byRun.get(k) ?? []), c]);
+      const list = byRun.get(k);
+      if (list) list.push(c);
+      else byRun.set(k, [c]);
     }
     for (const group of byRun.values())
       for (let i = 0; i < group.length; i += 500) {
@@ -148,5 +160,6 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
     };
     ctx.executor.queue(work);
   }
+  if (more || chosen.length === slots) ctx.onMore?.();
   return chosen.length;
 }

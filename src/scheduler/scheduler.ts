@@ -141,14 +141,17 @@ export class Scheduler {
     }
     await this.startQueuedRuns(now);
     await this.scheduleRuns(now);
-    const queued = await queueScheduledTasks(this.o.db, {
+    let more = false;
+    await queueScheduledTasks(this.o.db, {
       executor: this.o.executor,
       jobId: this.jobId,
       dags: this.dags,
       scope: this.o.scope,
       log: this.o.log,
+      onMore: () => (more = true),
     });
-    if (queued > 0) this.woken = this.woken || this.o.executor.openSlots() > 0;
+    // Loop again at once only when there may be more to queue right now; executor events wake the loop anyway.
+    if (more && this.o.executor.openSlots() > 0) this.woken = true;
     // Beat well within the threshold others use to declare this scheduler dead.
     if (now.getTime() - this.lastJobHeartbeat >= Math.min(JOB_HEARTBEAT_MS, this.o.healthCheckThresholdMs / 3)) {
       this.lastJobHeartbeat = now.getTime();
@@ -268,6 +271,17 @@ export class Scheduler {
       const running = runningCounts.get(run.dag_id) ?? 0;
       if (running >= cached.dag.maxActiveRuns) continue;
       const started = await db.transaction().execute(async (trx) => {
+        if (this.o.db.dialect === 'postgres') {
+          // Several schedulers: lock the DAG's row, then count again, so maxActiveRuns holds across them.
+          await trx.selectFrom('dag').select('dag_id').where('dag_id', '=', run.dag_id).forUpdate().execute();
+          const n = await trx
+            .selectFrom('dag_run')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('dag_id', '=', run.dag_id)
+            .where('state', '=', 'running')
+            .executeTakeFirstOrThrow();
+          if (Number(n.n) >= cached.dag.maxActiveRuns) return false;
+        }
         const r = await trx
           .updateTable('dag_run')
           .set({ state: 'running', start_date: now.toISOString(), last_scheduling_decision: null })

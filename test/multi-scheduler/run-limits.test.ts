@@ -90,9 +90,6 @@ for (let i = 0; i < ${DAGS}; i++) dag({ dagId: 'one_at_a_time_' + i, schedule: n
     'three schedulers looping at the same moment start at most maxActiveRuns runs per DAG',
     {
       skip: !pg && 'PostgreSQL is not reachable',
-      todo:
-        'Scheduler.startQueuedRuns (src/scheduler/scheduler.ts) counts running runs, then starts queued ones without a lock: ' +
-        'schedulers that count at the same time each start a different run of one DAG',
     },
     async () => {
       await queueRuns('race');

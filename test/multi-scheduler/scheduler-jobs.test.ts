@@ -45,7 +45,7 @@ describe('scheduler jobs', () => {
 
   test(
     'floe scheduler stopped with SIGTERM exits 0 and marks its job stopped',
-    { todo: 'src/cli/commands/scheduler.ts closes the DB (rt.close) while shutdown() still awaits scheduler.stop(): the job update fails, exit code 1' },
+    {},
     async () => {
       const child = spawn(process.execPath, [BIN, 'scheduler'], {
         cwd: h.home,
@@ -87,9 +87,6 @@ describe('scheduler liveness with a short healthCheckThreshold (PostgreSQL)', as
     'a live scheduler is not declared dead: its queued tries stay its own, and no try is handed out twice',
     {
       skip: !pg && 'PostgreSQL is not reachable',
-      todo:
-        'Scheduler.housekeeping (src/scheduler/scheduler.ts) heartbeats the job every JOB_HEARTBEAT_MS = 5 s whatever ' +
-        'scheduler.healthCheckThreshold is: with a threshold under ~7 s, live schedulers are taken for dead',
     },
     async () => {
       const log = pino({ level: 'silent' });
@@ -125,7 +122,6 @@ describe('a scheduler process and its PostgreSQL connections', async () => {
     'losing an idle pooled connection (database restart, failover, idle timeout) does not kill the process',
     {
       skip: !pg_ && 'PostgreSQL is not reachable',
-      todo: 'openDb (src/db/connect.ts) creates the pg Pool without an error listener: an idle client\'s error is an unhandled "error" event that crashes the process',
     },
     async () => {
       const child = spawn(process.execPath, [...tsxExecArgv(), fileURLToPath(new URL('./db-survivor.ts', import.meta.url)), h.rt.db.url], { stdio: ['pipe', 'pipe', 'pipe'] });

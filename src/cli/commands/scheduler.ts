@@ -1,6 +1,8 @@
 // floe scheduler, floe standalone: long-running processes.
 import { Command } from '@commander-js/extra-typings';
+import { databaseUrl, loadConfig } from '../../config/load.ts';
 import { folderSignature } from '../../dag/processor.ts';
+import { acquireSqliteSchedulerLock } from '../../scheduler/scheduler-lock.ts';
 import { createScheduler, openRuntime, parseDags, type Runtime } from '../runtime.ts';
 
 /** Re-parses the DAGs folder whenever its files change (checked every dagDirListInterval). */
@@ -27,7 +29,10 @@ function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
 }
 
 async function runSchedulerProcess(executorName?: string): Promise<void> {
-  const rt = await openRuntime();
+  const cfg = loadConfig();
+  // One scheduler per SQLite file (several need PostgreSQL); taken before anything touches the DB.
+  const lock = await acquireSqliteSchedulerLock(databaseUrl(cfg), cfg.home);
+  const rt = await openRuntime({ cfg });
   const first = await parseDags(rt);
   rt.log.info({ dags: first.dags.length, importErrors: first.errors.length, dagsFolder: rt.cfg.core.dagsFolder }, 'DAG files parsed');
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
@@ -46,6 +51,7 @@ async function runSchedulerProcess(executorName?: string): Promise<void> {
   // The loop ends when stop() was called: let it finish (executor, job row) before the DB closes.
   await stopped;
   await rt.close();
+  await lock.release();
 }
 
 export function registerSchedulerCommands(program: Command): void {

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiMessage, backoffMs, classifyError, type KubeApi } from '../../kubernetes/client.ts';
+import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from '../../kubernetes/client.ts';
 import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates } from '../../kubernetes/pod/index.ts';
 import { keepPodLog } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
@@ -77,6 +77,7 @@ export class KubernetesExecutor implements Executor {
   private templates: PodTemplates | null = null;
   private hook: LoadedHook | null = null;
   private readonly launches: Launch[] = [];
+  private readonly pendingAdoption: TaskRef[] = [];
   private readonly tracked = new Map<string, Tracked>();
   private readonly byPod = new Map<string, string>();
   private readonly pods = new Map<string, V1Pod>();
@@ -122,6 +123,7 @@ export class KubernetesExecutor implements Executor {
   }
 
   async sync(): Promise<ExecutorEvent[]> {
+    if (this.pendingAdoption.length) await this.retryAdoptions();
     await this.launchBatch();
     const now = Date.now();
     for (const t of this.tracked.values()) {
@@ -309,30 +311,54 @@ export class KubernetesExecutor implements Executor {
   async adopt(refs: TaskRef[]): Promise<TaskRef[]> {
     const notAdopted: TaskRef[] = [];
     for (const ref of refs) {
-      const pod = await this.findPod(ref);
-      if (!pod) {
-        notAdopted.push(ref);
-        continue;
-      }
-      const namespace = pod.metadata!.namespace!;
-      const name = pod.metadata!.name!;
-      try {
-        const patched = await this.api.call((c) =>
-          c.patchNamespacedPod({ namespace, name, body: { metadata: { labels: { [FLOE_KEYS.schedulerId]: this.schedulerId } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
-        );
-        const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched };
-        this.tracked.set(tryKey(ref.key, ref.tryNumber), t);
-        this.byPod.set(podKey(namespace, name), tryKey(ref.key, ref.tryNumber));
-        this.pods.set(podKey(namespace, name), patched);
-        this.emit({ key: ref.key, tryNumber: ref.tryNumber, state: 'running', externalId: externalIdOf(namespace, name, t.uid) });
-        this.judge(t, patched, false, Date.now());
-        this.opts.log.info({ namespace, name }, 'adopted pod of a dead scheduler');
-      } catch (e) {
-        this.opts.log.warn({ namespace, name, err: apiMessage(e) }, 'could not adopt pod');
-        notAdopted.push(ref);
-      }
+      const r = await this.adoptOne(ref);
+      if (r === 'missing') notAdopted.push(ref);
+      // 'unknown': the lookup failed. Not "no pod": the try stays ours and is looked up again in sync(),
+      // so a pod that exists is never launched a second time.
+      else if (r === 'unknown') this.pendingAdoption.push(ref);
     }
     return notAdopted;
+  }
+
+  private async adoptOne(ref: TaskRef): Promise<'adopted' | 'missing' | 'unknown'> {
+    let pod: V1Pod | null;
+    try {
+      pod = await this.findPod(ref);
+    } catch (e) {
+      this.opts.log.warn({ ti: ref.key, err: apiMessage(e) }, 'adoption: cannot look up the pod; will retry');
+      return 'unknown';
+    }
+    if (!pod) return 'missing';
+    const namespace = pod.metadata!.namespace!;
+    const name = pod.metadata!.name!;
+    try {
+      const patched = await this.api.call((c) =>
+        c.patchNamespacedPod({ namespace, name, body: { metadata: { labels: { [FLOE_KEYS.schedulerId]: this.schedulerId } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      );
+      const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched };
+      this.tracked.set(tryKey(ref.key, ref.tryNumber), t);
+      this.byPod.set(podKey(namespace, name), tryKey(ref.key, ref.tryNumber));
+      this.pods.set(podKey(namespace, name), patched);
+      this.emit({ key: ref.key, tryNumber: ref.tryNumber, state: 'running', externalId: externalIdOf(namespace, name, t.uid) });
+      this.judge(t, patched, false, Date.now());
+      this.opts.log.info({ namespace, name }, 'adopted pod of a dead scheduler');
+      return 'adopted';
+    } catch (e) {
+      if (statusCode(e) === 404) return 'missing';
+      this.opts.log.warn({ namespace, name, err: apiMessage(e) }, 'could not adopt pod; will retry');
+      return 'unknown';
+    }
+  }
+
+  /** Tries whose adoption lookup failed: look again; a try whose pod is gone is relaunched (infrastructure). */
+  private async retryAdoptions(): Promise<void> {
+    const refs = this.pendingAdoption.splice(0);
+    for (const ref of refs) {
+      const r = await this.adoptOne(ref);
+      if (r === 'unknown') this.pendingAdoption.push(ref);
+      else if (r === 'missing')
+        this.emit({ key: ref.key, tryNumber: ref.tryNumber, state: 'failed', infraFailure: true, reason: 'the pod of this try was not found after its scheduler died' });
+    }
   }
 
   /** The pod of a try: by its recorded name/UID, else by its identity labels (a pod created just before a crash). */
@@ -342,8 +368,9 @@ export class KubernetesExecutor implements Executor {
       try {
         const pod = await this.api.call((c) => c.readNamespacedPod({ namespace: ext.namespace, name: ext.name }));
         return pod.metadata?.uid === ext.uid ? pod : null;
-      } catch {
-        return null;
+      } catch (e) {
+        if (statusCode(e) === 404) return null;
+        throw e;
       }
     }
     const labels = identityLabels({ ...ref.key, tryNumber: ref.tryNumber, schedulerId: '' });
