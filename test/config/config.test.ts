@@ -42,7 +42,7 @@ describe('defaults', () => {
     assert.deepEqual(cfg.database, { url: null });
     assert.deepEqual(cfg.scheduler, { loopInterval: 1, dagDirListInterval: 30, taskHeartbeatInterval: 5, zombieThreshold: 60, healthCheckThreshold: 30 });
     assert.equal(cfg.logging.level, 'info');
-    assert.deepEqual(cfg.queue, { redisUrl: 'redis://127.0.0.1:6379', prefix: 'floe' });
+    assert.deepEqual(cfg.queue, { redisUrl: 'redis://127.0.0.1:6379', prefix: 'floe', concurrency: 4, queueConcurrency: {}, shutdownTimeout: 60, lockDuration: 30, stalledInterval: 30, reconcileInterval: 5 });
     assert.deepEqual(cfg.hybrid, { kubernetesQueue: 'kubernetes' });
     const k = cfg.kubernetes;
     assert.deepEqual(
