@@ -2,6 +2,7 @@
 // try runs exactly once (asserted on the dev cluster's pod creation log and the try history).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { SDK_IMPORT } from '../../helpers/floe.ts';
@@ -34,10 +35,17 @@ function startScheduler(): ChildProcess {
 before(async () => {
   k = await startK8sFloe({ deleteWorkerPods: 'never' });
   k.h.writeDag('adopt.ts', `${SDK_IMPORT}
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 dag({ dagId: 'adopt', schedule: null }, () => {
   for (let c = 0; c < 3; c++) {
     const a = task('a' + c, async () => { await new Promise((r) => setTimeout(r, 1500)); return c; })();
-    const b = task('b' + c, async (_x, v: number) => { await new Promise((r) => setTimeout(r, 6000)); return v + 1; });
+    // b waits for the test's go-ahead, so it is still running whatever the machine's load when the new scheduler adopts it.
+    const b = task('b' + c, async (_x, v: number) => {
+      const go = path.join(process.env.FLOE_HOME!, 'release-b');
+      while (!existsSync(go)) await new Promise((r) => setTimeout(r, 100));
+      return v + 1;
+    });
     shell({ taskId: 'c' + c, command: 'sleep 1; echo done' }).after(b(a));
   }
 });`);
@@ -64,6 +72,16 @@ test('scheduler SIGKILL mid-run + restart: pods adopted, each try exactly once',
   }
   first.kill('SIGKILL');
   startScheduler();
+  // The new scheduler relabels the running pods once the old one counts as dead (healthCheckThreshold).
+  const adoptedPods = async () =>
+    (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=adopt' })).items.filter(
+      (p) => p.metadata!.labels!['floe.dev/scheduler-id'] !== p.metadata!.annotations!['floe.dev/scheduler-id'],
+    ).length;
+  while ((await adoptedPods()) < 1) {
+    assert.ok(Date.now() < deadline + 30_000, 'no pod was adopted');
+    await sleep(200);
+  }
+  writeFileSync(path.join(k.h.home, 'release-b'), '');
   for (;;) {
     const run = await k.h.rt.db.kysely.selectFrom('dag_run').select('state').where('run_id', '=', runId).executeTakeFirstOrThrow();
     if (run.state === 'success' || run.state === 'failed') break;
