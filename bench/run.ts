@@ -21,7 +21,7 @@ const MODULES: BenchModule[] = [
   { name: 'scheduler', file: './scheduler.ts', fn: 'benchScheduler' },
   { name: 'local executor', file: './local-executor.ts', fn: 'benchLocalExecutor' },
   { name: 'dev cluster', file: './devcluster.ts', fn: 'benchDevCluster', optional: true },
-  // { name: 'kubernetes', file: './kubernetes.ts', fn: 'benchKubernetes', optional: true },
+  { name: 'kubernetes', file: './kubernetes.ts', fn: 'benchKubernetes', optional: true },
   { name: 'queue', file: './queue.ts', fn: 'benchQueue', optional: true },
   // { name: 'multi-scheduler', file: './multi-scheduler.ts', fn: 'benchMultiScheduler', optional: true },
 ];
