@@ -18,6 +18,11 @@ export interface CleanupOptions {
   /** List what would be deleted without deleting it. */
   dryRun?: boolean;
   log: CleanupLog;
+  /**
+   * Called before each delete (not in a dry run), e.g. to copy the pod's log into the task log file. If it
+   * throws, the pod is not deleted (and is listed in `failed`): a log that lives only in the pod is never lost.
+   */
+  keepLog?: (pod: V1Pod) => Promise<void>;
   /** For tests: the current time in ms (default Date.now()). */
   now?: number;
 }
@@ -122,6 +127,16 @@ export async function cleanupPods(api: KubeApi, opts: CleanupOptions): Promise<C
         result.deleted.push(id);
         opts.log.info(info, 'cleanup-pods: would delete (dry run)');
         continue;
+      }
+      if (opts.keepLog) {
+        try {
+          await opts.keepLog(pod);
+        } catch (e) {
+          const error = `not deleted: could not keep its log: ${apiMessage(e)}`;
+          result.failed.push({ pod: id, error });
+          opts.log.warn({ ...info, err: error }, 'cleanup-pods: could not keep the pod log; pod left in place');
+          continue;
+        }
       }
       const outcome = await deleteIfSame(api, namespace, name, pod.metadata!.uid!);
       if (outcome === 'deleted') {

@@ -2,13 +2,17 @@
 // the limit go; pending/running pods, other pods, other namespaces and a pod recreated under the same name
 // are left alone.
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command } from '@commander-js/extra-typings';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
-import { registerCleanup, parseDuration } from '../../src/cli/commands/kubernetes-cleanup.ts';
+import { keepLogIn, parseDuration, registerCleanup } from '../../src/cli/commands/kubernetes-cleanup.ts';
 import { cleanupPods, isCleanupCandidate, podFinishedAt, type CleanupLog } from '../../src/kubernetes/cleanup.ts';
 import { KubeApi } from '../../src/kubernetes/client.ts';
 import { type DevCluster, startDevCluster } from '../../src/devcluster/index.ts';
+import { taskLogPath } from '../../src/worker/task-log.ts';
 
 const FLOE = { 'floe.dev/worker': 'true', 'floe.dev/dag-id': 'd', 'floe.dev/task-id': 't' };
 const quiet: CleanupLog = { info() {}, warn() {} };
@@ -80,7 +84,11 @@ describe('cleanup-pods against the dev cluster', () => {
     api = new KubeApi(kc, { qps: 1000, burst: 1000 });
     await core.createNamespace({ body: { metadata: { name: 'other-ns' } } });
   });
-  after(() => cluster.stop());
+  const logs = mkdtempSync(path.join(tmpdir(), 'floe-cleanup-logs-'));
+  after(async () => {
+    await cluster.stop();
+    rmSync(logs, { recursive: true, force: true });
+  });
 
   test('deletes finished Floe pods only; dry run deletes nothing; other namespaces need --namespace', async () => {
     const ns = 'default';
@@ -200,5 +208,44 @@ describe('cleanup-pods against the dev cluster', () => {
 
     await assert.rejects(run('--older-than', 'soon'), /--older-than: expected a duration such as 3600 \(seconds\), 90s, 30m, 1h, 2d or 1h30m, got "soon"/);
     await assert.rejects(run('--namespace', 'Bad_NS'), /--namespace: "Bad_NS" is not a valid namespace name/);
+  });
+
+  test('with a logs folder, each pod log is copied to its task log file first; a pod whose log cannot be read is kept', async () => {
+    const ns = 'default';
+    const tryPod = (name: string, taskId: string, text: string): V1Pod => {
+      const p = pod(name, ['sh', '-c', `echo ${text}`], { ...FLOE, 'floe.dev/task-id': taskId });
+      p.metadata!.annotations = { 'floe.dev/dag-id': 'd', 'floe.dev/task-id': taskId, 'floe.dev/run-id': 'manual__1', 'floe.dev/try-number': '2', 'floe.dev/map-index': '-1' };
+      return p;
+    };
+    const key = (taskId: string) => ({ dagId: 'd', taskId, runId: 'manual__1', mapIndex: -1 });
+    await core.createNamespacedPod({ namespace: ns, body: tryPod('log-copied', 'copied', 'hello-from-the-pod') });
+    await core.createNamespacedPod({ namespace: ns, body: tryPod('log-exists', 'exists', 'not-this') });
+    for (const name of ['log-copied', 'log-exists']) await waitPhase(core, ns, name, ['Succeeded']);
+    const existing = taskLogPath(logs, key('exists'), 2);
+    mkdirSync(path.dirname(existing), { recursive: true });
+    writeFileSync(existing, 'written by the runner\n');
+    const out: string[] = [];
+    const root = new Command().name('floe').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => out.push(s) });
+    registerCleanup(root.command('kubernetes'), { api: () => api, namespaces: () => [ns], logsFolder: () => logs });
+    await root.parseAsync(['node', 'floe', 'kubernetes', 'cleanup-pods', '--older-than', '0']);
+    assert.match(out.join(''), /deleted 2 finished Floe worker pod\(s\)/);
+    assert.equal(readFileSync(taskLogPath(logs, key('copied'), 2), 'utf8'), 'hello-from-the-pod\n');
+    assert.equal(readFileSync(existing, 'utf8'), 'written by the runner\n', 'a log the runner wrote is not overwritten');
+
+    await core.createNamespacedPod({ namespace: ns, body: tryPod('log-unreadable', 'unreadable', 'x') });
+    await waitPhase(core, ns, 'log-unreadable', ['Succeeded']);
+    cluster.faults.set({ failNext: 1, errorCodes: [500], errorPathPattern: '/log$' });
+    try {
+      const r = await cleanupPods(api, { namespaces: [ns], olderThanSeconds: 0, log: quiet, keepLog: keepLogIn(api, logs) });
+      assert.deepEqual(r.deleted, []);
+      assert.equal(r.failed.length, 1);
+      assert.equal(r.failed[0].pod, 'default/log-unreadable');
+      assert.match(r.failed[0].error, /^not deleted: could not keep its log: HTTP 500/);
+    } finally {
+      cluster.faults.clear();
+    }
+    assert.deepEqual(await names(core, ns), ['log-unreadable']);
+    assert.equal(existsSync(taskLogPath(logs, key('unreadable'), 2)), false);
+    await core.deleteNamespacedPod({ namespace: ns, name: 'log-unreadable', gracePeriodSeconds: 0 });
   });
 });
