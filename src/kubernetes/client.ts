@@ -103,13 +103,25 @@ export class KubeApi {
   constructor(
     readonly kc: KubeConfig,
     limits: { qps: number; burst: number },
+    private readonly timeoutMs = 30_000,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.bucket = new TokenBucket(limits.qps, limits.burst);
   }
-  /** Every request goes through the rate limit. */
-  async call<T>(fn: (core: CoreV1Api) => Promise<T>): Promise<T> {
+  /**
+   * Every request goes through the rate limit, and none may hang forever: past `timeoutMs` it fails like a
+   * network error (retryable), so a stuck connection cannot stall launching, adoption or the sweep.
+   */
+  async call<T>(fn: (core: CoreV1Api) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     await this.bucket.take();
-    return fn(this.core);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Kubernetes API request timed out after ${timeoutMs / 1000}s`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(this.core), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -78,6 +78,7 @@ export class KubernetesExecutor implements Executor {
   private hook: LoadedHook | null = null;
   private readonly launches: Launch[] = [];
   private readonly pendingAdoption: TaskRef[] = [];
+  private stopped = false;
   private readonly tracked = new Map<string, Tracked>();
   private readonly byPod = new Map<string, string>();
   private readonly pods = new Map<string, V1Pod>();
@@ -109,8 +110,10 @@ export class KubernetesExecutor implements Executor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const w of this.watchers) w.stop();
-    while (this.launching > 0) await new Promise((r) => setTimeout(r, 20));
+    // Let creations in flight finish (their pods must be known to be adopted later), within reason.
+    for (let waited = 0; this.launching > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
   }
 
   queue(work: Workload): void {
@@ -293,7 +296,8 @@ export class KubernetesExecutor implements Executor {
       } catch (e) {
         const c = classifyError(e);
         if (c.kind === 'fatal' && /HTTP 404/.test(c.message)) return;
-        if (c.kind === 'retry' && attempt < this.cfg.publishMaxRetries) {
+        // A stopped executor leaves the rest to the next scheduler's orphan sweep.
+        if (c.kind === 'retry' && attempt < this.cfg.publishMaxRetries && !this.stopped) {
           await new Promise((r) => setTimeout(r, c.afterMs ?? backoffMs(attempt)));
           continue;
         }

@@ -17,8 +17,17 @@ dag({ dagId: 'many', schedule: null }, () => {
 });
 after(() => k.close());
 
+/** Floe pods still in the cluster; -1 when the (fault-injected) API answered with an error. */
 async function floePodsLeft(): Promise<number> {
-  const pods = (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/worker=true' })).items;
+  let pods;
+  try {
+    const list = k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/worker=true' });
+    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('list timed out')), 3000).unref());
+    pods = (await Promise.race([list, late])).items;
+  } catch (e) {
+    if (process.env.DEBUG_TEST) console.log('list failed', String(e).slice(0, 100));
+    return -1;
+  }
   if (pods.length && process.env.DEBUG_TEST) console.log(pods.map((p) => [p.metadata!.name, p.status!.phase, p.metadata!.deletionTimestamp]));
   return pods.length;
 }
