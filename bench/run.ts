@@ -23,7 +23,7 @@ const MODULES: BenchModule[] = [
   { name: 'dev cluster', file: './devcluster.ts', fn: 'benchDevCluster', optional: true },
   { name: 'kubernetes', file: './kubernetes.ts', fn: 'benchKubernetes', optional: true },
   { name: 'queue', file: './queue.ts', fn: 'benchQueue', optional: true },
-  // { name: 'multi-scheduler', file: './multi-scheduler.ts', fn: 'benchMultiScheduler', optional: true },
+  { name: 'multi-scheduler', file: './multi-scheduler.ts', fn: 'benchMultiScheduler', optional: true },
 ];
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -1,7 +1,8 @@
 // floe kubernetes …: render worker pods, migrate an airflow.cfg.
 import type { Command } from '@commander-js/extra-typings';
 import { loadConfig } from '../../config/load.ts';
-import { getDag, kubernetesPodConfig, openRuntime } from '../runtime.ts';
+import { getDag, kubeApi, kubernetesPodConfig, openRuntime } from '../runtime.ts';
+import { registerCleanup } from './kubernetes-cleanup.ts';
 import { registerMigrate } from './kubernetes-migrate.ts';
 import { registerRender } from './kubernetes-render.ts';
 
@@ -19,4 +20,12 @@ export function registerKubernetesCommands(program: Command): void {
     getPodConfig: () => kubernetesPodConfig(loadConfig()),
   });
   registerMigrate(k8s);
+  registerCleanup(k8s, {
+    api: () => kubeApi(loadConfig()),
+    namespaces: () => {
+      const k = loadConfig().kubernetes;
+      return [...new Set([k.namespace, ...(k.multiNamespaceMode ? k.multiNamespaces : [])])];
+    },
+    logsFolder: () => loadConfig().logging.logsFolder,
+  });
 }
