@@ -7,8 +7,11 @@ import { backoffMs, type KubeApi, statusCode } from './client.ts';
 export type PodEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface PodWatchHandlers {
-  /** A full list replaced what was known about this namespace (first start, after 410 Gone). */
-  onList(namespace: string, pods: V1Pod[]): void;
+  /**
+   * A full list replaced what was known about this namespace (first start, after 410 Gone). `startedAt` is when
+   * the list request was sent: a pod created after that may be missing from it without having been deleted.
+   */
+  onList(namespace: string, pods: V1Pod[], startedAt: number): void;
   onEvent(type: PodEventType, pod: V1Pod): void;
 }
 
@@ -39,10 +42,11 @@ export class PodWatcher {
   }
 
   private async list(): Promise<void> {
+    const startedAt = Date.now();
     const r = await this.api.call((c) => c.listNamespacedPod({ namespace: this.namespace, labelSelector: this.labelSelector }));
     this.stats.lists++;
     this.resourceVersion = r.metadata?.resourceVersion ?? null;
-    this.handlers.onList(this.namespace, r.items);
+    this.handlers.onList(this.namespace, r.items, startedAt);
   }
 
   private async watchLoop(): Promise<void> {

@@ -48,6 +48,8 @@ interface Tracked {
   reported: PodVerdict['kind'] | null;
   /** Last pod state seen, to judge a pod that vanished. */
   last: V1Pod | null;
+  /** When the API acknowledged the pod (create or adoption). */
+  knownSince: number;
 }
 
 const podKey = (ns: string, name: string) => `${ns}/${name}`;
@@ -103,7 +105,7 @@ export class KubernetesExecutor implements Executor {
     this.templates = await loadPodTemplates(this.cfg.pod);
     if (this.cfg.pod.podMutationHook) this.hook = await loadMutationHook(path.resolve(this.cfg.pod.baseDir, this.cfg.pod.podMutationHook));
     for (const ns of this.cfg.namespaces) {
-      const w = new PodWatcher(this.api, ns, this.selector, { onList: (n, pods) => this.onList(n, pods), onEvent: (t, p) => this.onPodEvent(t, p) }, this.opts.log);
+      const w = new PodWatcher(this.api, ns, this.selector, { onList: (n, pods, at) => this.onList(n, pods, at), onEvent: (t, p) => this.onPodEvent(t, p) }, this.opts.log);
       this.watchers.push(w);
       await w.start();
     }
@@ -197,7 +199,7 @@ export class KubernetesExecutor implements Executor {
     }
     try {
       const created = await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod }));
-      const t: Tracked = { key: work.key, tryNumber: work.tryNumber, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created };
+      const t: Tracked = { key: work.key, tryNumber: work.tryNumber, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
       this.tracked.set(tryKey(work.key, work.tryNumber), t);
       this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
       this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
@@ -229,7 +231,7 @@ export class KubernetesExecutor implements Executor {
     this.opts.wake();
   }
 
-  private onList(namespace: string, pods: V1Pod[]): void {
+  private onList(namespace: string, pods: V1Pod[], listStartedAt: number): void {
     const seen = new Set<string>();
     for (const p of pods) {
       const k = podKey(namespace, p.metadata!.name!);
@@ -237,9 +239,10 @@ export class KubernetesExecutor implements Executor {
       this.pods.set(k, p);
     }
     for (const k of [...this.pods.keys()]) if (k.startsWith(`${namespace}/`) && !seen.has(k)) this.pods.delete(k);
-    // Tracked pods missing from a fresh list were deleted while we were not watching.
+    // Tracked pods missing from a fresh list were deleted while we were not watching — unless they were
+    // created while the list was in flight.
     for (const t of this.tracked.values()) {
-      if (t.namespace === namespace && !seen.has(podKey(namespace, t.name)) && t.last) this.judge(t, t.last, true, Date.now());
+      if (t.namespace === namespace && !seen.has(podKey(namespace, t.name)) && t.last && t.knownSince < listStartedAt) this.judge(t, t.last, true, Date.now());
     }
     this.opts.wake();
   }
@@ -339,7 +342,7 @@ export class KubernetesExecutor implements Executor {
       const patched = await this.api.call((c) =>
         c.patchNamespacedPod({ namespace, name, body: { metadata: { labels: { [FLOE_KEYS.schedulerId]: this.schedulerId } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
       );
-      const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched };
+      const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched, knownSince: Date.now() };
       this.tracked.set(tryKey(ref.key, ref.tryNumber), t);
       this.byPod.set(podKey(namespace, name), tryKey(ref.key, ref.tryNumber));
       this.pods.set(podKey(namespace, name), patched);

@@ -60,13 +60,16 @@ export function podVerdict(pod: V1Pod, o: VerdictOptions): PodVerdict {
       ? { kind: 'failed', reason: `pod ${pod.metadata?.name} was deleted while the task was running` }
       : { kind: 'infra_failed', reason: `pod ${pod.metadata?.name} was deleted before the task runner started` };
   }
-  // Waiting reasons that will not fix themselves: fail fast with Kubernetes' own words.
-  for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+  // Waiting reasons that will not fix themselves: fail fast with Kubernetes' own words — only while the task
+  // runner has not started (a sidecar that cannot pull later must not kill a running try).
+  for (const c of started ? [] :  [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const w = c.state?.waiting;
     if (w?.reason && o.fastFailReasons.includes(w.reason))
       return { kind: 'infra_failed', reason: `${w.reason}: container ${c.name}${w.message ? `: ${w.message}` : ''}` };
   }
   if (phase === 'Running') return { kind: 'running' };
+  // Unknown (node lost) or anything else that is not Pending: wait for Kubernetes to decide.
+  if (phase && phase !== 'Pending') return { kind: started ? 'running' : 'pending' };
   // Pending: time out if it has waited too long (unschedulable, stuck pulling, …).
   const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : o.now;
   if (o.now - created > o.pendingTimeoutMs) {
