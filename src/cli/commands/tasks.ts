@@ -79,19 +79,27 @@ export function registerTasksCommands(program: Command): void {
 
   tasks
     .command('history <dagId> <runId>')
-    .description('every try of every task of a DAG run')
+    .description('every try of every task of a DAG run, with launch failures (runner never started) in between')
     .addOption(outputOption())
     .action((dagId, runId, o) =>
       withRuntime(async (rt) => {
-        const rows = await rt.db.kysely
+        const tries = await rt.db.kysely
           .selectFrom('task_instance_history')
           .select(['task_id', 'try_number', 'state', 'start_date', 'end_date', 'reason'])
           .where('dag_id', '=', dagId)
           .where('run_id', '=', runId)
-          .orderBy('task_id')
-          .orderBy('try_number')
           .execute();
-        printRows(rows, o.output);
+        const launches = await rt.db.kysely
+          .selectFrom('task_launch_failure')
+          .select(['task_id', 'try_number', 'recorded_at', 'reason'])
+          .where('dag_id', '=', dagId)
+          .where('run_id', '=', runId)
+          .execute();
+        const rows = [
+          ...tries.map((t) => ({ ...t, at: t.end_date ?? '' })),
+          ...launches.map((l) => ({ task_id: l.task_id, try_number: l.try_number, state: 'launch_failed', start_date: null, end_date: l.recorded_at, reason: l.reason, at: l.recorded_at })),
+        ].sort((a, b) => a.task_id.localeCompare(b.task_id) || a.try_number - b.try_number || a.at.localeCompare(b.at));
+        printRows(rows.map(({ at: _at, ...r }) => r), o.output);
       }),
     );
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SDK_IMPORT } from '../../helpers/floe.ts';
-import { type K8sHarness, startK8sFloe } from './helpers.ts';
+import { BIN_DIR, type K8sHarness, startK8sFloe } from './helpers.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/dags', import.meta.url));
 
@@ -76,6 +76,14 @@ dag({ dagId: 'broken_pods', schedule: null }, () => {
     assert.equal(bad.try_number, 1, 'infrastructure failures do not spend task retries');
     const launches = await k.h.rt.db.kysely.selectFrom('task_launch_failure').select(['task_id', 'try_number', 'reason']).where('run_id', '=', runId).where('task_id', '=', 'bad_image').execute();
     assert.equal(launches.length, 2);
+    // The CLI's try history shows the launch failures beside the try.
+    const { spawnSync } = await import('node:child_process');
+    const hist = spawnSync(process.execPath, [path.join(BIN_DIR, 'floe.js'), 'tasks', 'history', 'broken_pods', runId, '-o', 'json'], {
+      env: { ...process.env, FLOE_HOME: k.h.home, FLOE_CONFIG: '', FLOE_DAGS_FOLDER: k.h.dagsFolder, FLOE__LOGGING__LEVEL: 'silent' },
+      encoding: 'utf8',
+    });
+    const rows = (JSON.parse(hist.stdout) as { task_id: string; state: string }[]).filter((r) => r.task_id === 'bad_image').map((r) => r.state);
+    assert.deepEqual(rows, ['launch_failed', 'launch_failed', 'failed']);
     const un = tis.get('unschedulable')!;
     assert.equal(un.state, 'failed');
     assert.match(un.reason!, /pending timeout: Unschedulable/);
