@@ -4,18 +4,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { databaseUrl } from '../../src/config/load.ts';
-import { createExecutor } from '../../src/cli/runtime.ts';
 import { createHybridExecutor, type HybridExecutor } from '../../src/executors/hybrid/hybrid-executor.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
-import { tsxExecArgv } from '../../src/util/node-args.ts';
 import { sleep } from '../../src/util/time.ts';
 import { BIN_DIR, type K8sHarness, startK8sFloe } from '../kubernetes/executor/helpers.ts';
 import { deletePrefix, REDIS_URL, redisAvailable, startCliWorker, uniquePrefix, type WorkerProc, workerEnv } from '../queue/helpers.ts';
 
 export { REDIS_URL, redisAvailable };
-const SCHEDULER_ENTRY = fileURLToPath(new URL('./scheduler-entry.ts', import.meta.url));
 
 export interface HybridHarness extends K8sHarness {
   prefix: string;
@@ -94,20 +90,6 @@ export function hybridScheduler(k: HybridHarness): { scheduler: Scheduler; execu
   return { scheduler, executor };
 }
 
-/**
- * True once src/cli/runtime.ts `createExecutor` builds the hybrid executor, so that `bin/floe.js scheduler`
- * runs it; until then the scheduler process runs test/hybrid/scheduler-entry.ts, the same steps with the
- * hybrid executor built here.
- */
-export function cliHasHybrid(k: HybridHarness): boolean {
-  try {
-    return createExecutor(k.h.rt, 'hybrid', { wake: () => {} }).name === 'hybrid';
-  } catch (e) {
-    if (/not available in this build/.test((e as Error).message)) return false;
-    throw e;
-  }
-}
-
 export interface SchedulerProc {
   child: ChildProcess;
   output(): string;
@@ -118,7 +100,7 @@ export interface SchedulerProc {
 export function startSchedulerProcess(k: HybridHarness, name: string, env: Record<string, string>): SchedulerProc {
   const logFile = path.join(k.h.home, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const args = cliHasHybrid(k) ? [path.join(BIN_DIR, 'floe.js'), 'scheduler'] : [...tsxExecArgv(), SCHEDULER_ENTRY];
+  const args = [path.join(BIN_DIR, 'floe.js'), 'scheduler'];
   const child = spawn(process.execPath, args, { cwd: k.h.home, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
