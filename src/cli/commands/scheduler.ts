@@ -30,13 +30,15 @@ function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
 
 async function runSchedulerProcess(executorName?: string): Promise<void> {
   const cfg = loadConfig();
+  // --executor overrides core.executor everywhere, including which tasks get their pods validated at parse time.
+  if (executorName) cfg.core.executor = executorName as typeof cfg.core.executor;
   // One scheduler per SQLite file (several need PostgreSQL); taken before anything touches the DB.
   const lock = await acquireSqliteSchedulerLock(databaseUrl(cfg), cfg.home);
   const rt = await openRuntime({ cfg });
   const first = await parseDags(rt);
   rt.log.info({ dags: first.dags.length, importErrors: first.errors.length, dagsFolder: rt.cfg.core.dagsFolder }, 'DAG files parsed');
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
-  const scheduler = createScheduler(rt, executorName ?? rt.cfg.core.executor);
+  const scheduler = createScheduler(rt, rt.cfg.core.executor);
   const stopProcessor = startDagProcessorLoop(rt, () => scheduler.wake());
   let stopped: Promise<void> | null = null;
   const shutdown = (signal: string) => {
