@@ -49,7 +49,13 @@ dag({ dagId: 'broken_pods', schedule: null }, () => {
     assert.equal(pods[0].metadata!.labels!.purpose, 'pod-override-example');
     const base = pods[0].spec!.containers.find((c) => c.name === 'base')!;
     assert.equal(base.env?.find((e) => e.name === 'STATE')?.value, 'wa');
-    assert.equal(pods[0].status!.phase, 'Succeeded');
+    // The runner records success just before its process exits; the pod follows a moment later.
+    let phase = pods[0].status!.phase;
+    for (let i = 0; i < 100 && phase !== 'Succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      phase = (await k.core.readNamespacedPod({ namespace: 'default', name: pods[0].metadata!.name! })).status!.phase;
+    }
+    assert.equal(phase, 'Succeeded');
     const ti = await k.h.rt.db.kysely.selectFrom('task_instance').select('external_executor_id').where('dag_id', '=', 'k8s_executor_example').where('run_id', '=', runId).executeTakeFirstOrThrow();
     assert.equal(ti.external_executor_id, `default/${pods[0].metadata!.name}/${pods[0].metadata!.uid}`);
   });
