@@ -7,6 +7,7 @@ import type { SerializedDag } from '../dag/model.ts';
 import { type DagCheck, type ProcessResult, processDagFolder } from '../dag/processor.ts';
 import { type Db, openDb } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrations.ts';
+import { POD_SETTING_KEYS } from '../sdk/types.ts';
 import { LocalExecutor } from '../executors/local/local-executor.ts';
 import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.ts';
 import { createHybridExecutor } from '../executors/hybrid/hybrid-executor.ts';
@@ -57,7 +58,7 @@ export function kubernetesBoundTasks(cfg: LoadedConfig, dag: SerializedDag): str
       if (executor === 'kubernetes') return true;
       if (executor === 'hybrid' && t.queue === cfg.hybrid.kubernetesQueue) return true;
       const ec = t.executorConfig ?? {};
-      return ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'].some((key) => ec[key] != null);
+      return POD_SETTING_KEYS.some((key) => ec[key] != null);
     })
     .map((t) => t.taskId);
 }

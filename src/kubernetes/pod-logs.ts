@@ -11,10 +11,17 @@ export interface PodRef {
   name: string;
 }
 
-/** `namespace/name/uid` (the executor's external id of a try) → the pod. */
+/** `namespace/name/uid`: the Kubernetes executor's external id of a try. */
+export const externalIdOf = (namespace: string, name: string, uid: string): string => `${namespace}/${name}/${uid}`;
+
+export function parseExternalId(id: string | null): (PodRef & { uid: string }) | null {
+  const m = id ? /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(id) : null;
+  return m ? { namespace: m[1], name: m[2], uid: m[3] } : null;
+}
+
+/** The pod of an external id (null for other executors' ids, e.g. `pid:123`). */
 export function podRefOf(externalId: string | null): PodRef | null {
-  const m = externalId ? /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(externalId) : null;
-  return m ? { namespace: m[1], name: m[2] } : null;
+  return parseExternalId(externalId);
 }
 
 export function readPodLog(api: KubeApi, pod: PodRef): Promise<string> {

@@ -33,6 +33,9 @@ export interface ExecutorConfig {
   [key: string]: unknown;
 }
 
+/** executorConfig keys that only mean something when the try runs in a Kubernetes pod. */
+export const POD_SETTING_KEYS = ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'] as const;
+
 /** Options every task accepts; DAG-level `defaultArgs` supply defaults for all of them. */
 export interface TaskOptions {
   retries?: number;

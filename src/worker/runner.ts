@@ -9,7 +9,7 @@ import { claimTry, finishTryIn, getTI, heartbeat, pullXcom, pushXcom, type TryEn
 import type { TIKey } from '../executors/types.ts';
 import { failureState, retryDelaySeconds } from '../scheduler/decisions.ts';
 import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
-import type { TaskContext } from '../sdk/types.ts';
+import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';
 import { TaskLog, taskLogPath } from './task-log.ts';
 
@@ -22,8 +22,6 @@ export interface RunnerDeps {
   /** Copy the try's log to standard output too. */
   echoLog?: boolean;
 }
-
-const POD_KEYS = ['podOverride', 'pod_override', 'podTemplate', 'podTemplateFile', 'KubernetesExecutor'];
 
 export type RunOutcome =
   | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown; timedOut?: boolean }
@@ -131,7 +129,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   }
   const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber), deps.echoLog);
   log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);
-  const podKeys = POD_KEYS.filter((key) => rec.task.executorConfig?.[key] != null);
+  const podKeys = POD_SETTING_KEYS.filter((key) => rec.task.executorConfig?.[key] != null);
   if (deps.ignoresPodSettings && podKeys.length)
     log.line('INFO', `executorConfig.${podKeys.join(', executorConfig.')} ignored: this try runs on the ${deps.ignoresPodSettings} executor, not in a Kubernetes pod`);
   const ac = new AbortController();

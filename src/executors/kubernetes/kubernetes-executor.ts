@@ -6,7 +6,7 @@ import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from '../../kubernetes/client.ts';
 import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates } from '../../kubernetes/pod/index.ts';
-import { keepPodLog } from '../../kubernetes/pod-logs.ts';
+import { externalIdOf, keepPodLog, parseExternalId } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
@@ -54,12 +54,6 @@ interface Tracked {
 
 const podKey = (ns: string, name: string) => `${ns}/${name}`;
 const tryKey = (k: TIKey, tryNumber: number) => `${tiKeyString(k)}#${tryNumber}`;
-export const externalIdOf = (ns: string, name: string, uid: string) => `${ns}/${name}/${uid}`;
-
-function parseExternalId(id: string | null): { namespace: string; name: string; uid: string } | null {
-  const m = id ? /^([^/]+)\/([^/]+)\/([^/]+)$/.exec(id) : null;
-  return m ? { namespace: m[1], name: m[2], uid: m[3] } : null;
-}
 
 /** The try a Floe worker pod runs, from its exact-id annotations. */
 export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number } | null {
