@@ -98,7 +98,9 @@ export function registerTasksCommands(program: Command): void {
         const rows = [
           ...tries.map((t) => ({ ...t, at: t.end_date ?? '' })),
           ...launches.map((l) => ({ task_id: l.task_id, try_number: l.try_number, state: 'launch_failed', start_date: null, end_date: l.recorded_at, reason: l.reason, at: l.recorded_at })),
-        ].sort((a, b) => a.task_id.localeCompare(b.task_id) || a.try_number - b.try_number || a.at.localeCompare(b.at));
+        ]
+          // Launch failures of a try come before the row that ended it (same millisecond included).
+          .sort((a, b) => a.task_id.localeCompare(b.task_id) || a.try_number - b.try_number || Number(a.state !== 'launch_failed') - Number(b.state !== 'launch_failed') || a.at.localeCompare(b.at));
         printRows(rows.map(({ at: _at, ...r }) => r), o.output);
       }),
     );
