@@ -6,6 +6,8 @@ import { type TIKey, tiKeyString } from '../types.ts';
 export interface TryRow {
   state: string;
   try_number: number;
+  /** The task instance's queue (read where routing needs it). */
+  queue?: string;
 }
 
 /** Rows of the given task instances, by `tiKeyString`; missing rows are absent. */
@@ -21,12 +23,12 @@ export async function fetchTries(db: Db, keys: TIKey[]): Promise<Map<string, Try
       const part = group.slice(i, i + 500);
       const rows = await db.kysely
         .selectFrom('task_instance')
-        .select(['task_id', 'map_index', 'state', 'try_number'])
+        .select(['task_id', 'map_index', 'state', 'try_number', 'queue'])
         .where('dag_id', '=', part[0].dagId)
         .where('run_id', '=', part[0].runId)
         .where('task_id', 'in', [...new Set(part.map((k) => k.taskId))])
         .execute();
-      for (const r of rows) out.set(tiKeyString({ dagId: part[0].dagId, runId: part[0].runId, taskId: r.task_id, mapIndex: r.map_index }), { state: r.state, try_number: r.try_number });
+      for (const r of rows) out.set(tiKeyString({ dagId: part[0].dagId, runId: part[0].runId, taskId: r.task_id, mapIndex: r.map_index }), { state: r.state, try_number: r.try_number, queue: r.queue });
     }
   return out;
 }
