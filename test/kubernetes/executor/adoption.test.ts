@@ -70,14 +70,18 @@ test('scheduler SIGKILL mid-run + restart: pods adopted, each try exactly once',
     assert.ok(Date.now() < deadline, 'first scheduler made no progress');
     await sleep(100);
   }
+  // Wait for the kernel to end it: until then it holds the SQLite scheduler lock and the next one would be refused.
+  const firstExited = new Promise((r) => first.once('exit', r));
   first.kill('SIGKILL');
-  startScheduler();
+  await firstExited;
+  const second = startScheduler();
   // The new scheduler relabels the running pods once the old one counts as dead (healthCheckThreshold).
   const adoptedPods = async () =>
     (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=adopt' })).items.filter(
       (p) => p.metadata!.labels!['floe.dev/scheduler-id'] !== p.metadata!.annotations!['floe.dev/scheduler-id'],
     ).length;
   while ((await adoptedPods()) < 1) {
+    assert.equal(second.exitCode, null, 'the new scheduler exited (its stderr is above)');
     assert.ok(Date.now() < deadline + 30_000, 'no pod was adopted');
     await sleep(200);
   }
