@@ -1,6 +1,7 @@
 // Task logs of pods through the Kubernetes API: read (or follow) the base container's log, and keep a copy in
 // the task log file before a pod is deleted.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Log } from '@kubernetes/client-node';
@@ -35,11 +36,49 @@ export async function followPodLog(api: KubeApi, pod: PodRef, out: Writable): Pr
   });
 }
 
-/** Writes the pod's log to the task log file unless the runner already wrote it there (shared storage). */
+/**
+ * Level word of the lines the executor itself writes into a task log (why a pod ended the try, its events).
+ * They tell such a file apart from one the task runner wrote: only the latter makes the pod's log redundant.
+ */
+export const EXECUTOR_LOG_LEVEL = 'EXECUTOR';
+const EXECUTOR_LINE = new RegExp(`^\\[[^\\]]*\\] ${EXECUTOR_LOG_LEVEL} `);
+
+/** Appends executor lines (`[time] EXECUTOR text`) to a task log file, creating it if needed. */
+export async function appendExecutorLines(file: string, lines: string[]): Promise<void> {
+  const at = new Date().toISOString();
+  await mkdir(path.dirname(file), { recursive: true });
+  await appendFile(file, lines.map((l) => `[${at}] ${EXECUTOR_LOG_LEVEL} ${l}\n`).join(''));
+}
+
+/** True when some line of the file was not written by the executor, i.e. the task runner wrote the file. */
+export function runnerWroteLog(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const fd = openSync(file, 'r');
+  try {
+    // Executor lines are few and short: a runner's line shows up within the first chunks.
+    const buf = Buffer.alloc(64 * 1024);
+    let carry = '';
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) return carry !== '' && !EXECUTOR_LINE.test(carry);
+      pos += n;
+      const lines = (carry + buf.toString('utf8', 0, n)).split('\n');
+      carry = lines.pop()!;
+      if (lines.some((l) => l !== '' && !EXECUTOR_LINE.test(l))) return true;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes the pod's log to the task log file unless the runner already wrote it there (shared storage). Lines
+ * the executor wrote (e.g. an earlier launch failure of the same try) are kept, the pod's log after them.
+ */
 export async function keepPodLog(api: KubeApi, pod: PodRef, file: string): Promise<boolean> {
-  if (existsSync(file)) return false;
+  if (runnerWroteLog(file)) return false;
   const text = await readPodLog(api, pod);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
+  writeFileSync(file, text, { flag: 'a' });
   return true;
 }

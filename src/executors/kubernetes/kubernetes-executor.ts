@@ -6,7 +6,8 @@ import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-
 import type { Logger } from 'pino';
 import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from '../../kubernetes/client.ts';
 import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates } from '../../kubernetes/pod/index.ts';
-import { externalIdOf, keepPodLog, parseExternalId } from '../../kubernetes/pod-logs.ts';
+import { eventLogLines, listPodEvents, POD_EVENTS_TIMEOUT_MS, reasonWithEvents } from '../../kubernetes/pod-events.ts';
+import { appendExecutorLines, externalIdOf, keepPodLog, parseExternalId } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
@@ -28,6 +29,8 @@ export interface KubernetesExecutorConfig {
   sweepIntervalMs: number;
   /** Task logs folder: a pod's log is copied there before the pod is deleted, unless the runner wrote it. */
   logsFolder: string | null;
+  /** How long listing a failed pod's events may take (default POD_EVENTS_TIMEOUT_MS). */
+  eventsTimeoutMs?: number;
 }
 
 /** For the orphan sweep: which of these tries are over in the DB (final state, or a later try exists). */
@@ -83,6 +86,8 @@ export class KubernetesExecutor implements Executor {
   private launching = 0;
   private lastSweep = Date.now();
   private sweeping = false;
+  /** Failed tries being ended (their pod's events listed, task log written): stop() waits for them. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(
     private readonly api: KubeApi,
@@ -110,6 +115,8 @@ export class KubernetesExecutor implements Executor {
     for (const w of this.watchers) w.stop();
     // Let creations in flight finish (their pods must be known to be adopted later), within reason.
     for (let waited = 0; this.launching > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // Failed tries being ended write to task logs; let them finish (their listing of events is bounded in time).
+    await Promise.all([...this.ending]);
   }
 
   queue(work: Workload): void {
@@ -256,18 +263,47 @@ export class KubernetesExecutor implements Executor {
     t.last = pod;
     const v = podVerdict(pod, { fastFailReasons: this.cfg.fastFailReasons, pendingTimeoutMs: this.cfg.pendingTimeoutMs, now, deleted });
     if (v.kind === 'pending' || v.kind === t.reported) return;
-    const externalId = externalIdOf(t.namespace, t.name, t.uid);
-    const base = { key: t.key, tryNumber: t.tryNumber, externalId };
     if (v.kind === 'running') {
       t.reported = 'running';
       return;
     }
     t.reported = v.kind;
-    if (v.kind === 'succeeded') this.emit({ ...base, state: 'success' });
-    else this.emit({ ...base, state: 'failed', reason: v.reason, infraFailure: v.kind === 'infra_failed' });
     this.forget(t);
-    const remove = !deleted && (this.cfg.deletePolicy === 'always' || (this.cfg.deletePolicy === 'onSuccess' && v.kind === 'succeeded') || v.kind === 'infra_failed');
-    if (remove && !(this.cfg.deletePolicy === 'never')) void this.keepLog(t).then(() => this.deletePod(t.namespace, t.name, t.uid));
+    const remove = !deleted && this.cfg.deletePolicy !== 'never' && (this.cfg.deletePolicy === 'always' || (this.cfg.deletePolicy === 'onSuccess' && v.kind === 'succeeded') || v.kind === 'infra_failed');
+    if (v.kind === 'succeeded') {
+      this.emit({ key: t.key, tryNumber: t.tryNumber, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'success' });
+      if (remove) void this.keepLog(t).then(() => this.deletePod(t.namespace, t.name, t.uid));
+      return;
+    }
+    const done = this.endFailedTry(t, v, remove).finally(() => this.ending.delete(done));
+    this.ending.add(done);
+  }
+
+  /**
+   * A try ended by its pod: its recent events (one list call, bounded in time) go into the reason and the task
+   * log, then the pod's log is kept and the pod deleted per the policy. Listing events can fail or be slow; the
+   * try then ends with its reason alone, never later than POD_EVENTS_TIMEOUT_MS.
+   */
+  private async endFailedTry(t: Tracked, v: Extract<PodVerdict, { kind: 'failed' | 'infra_failed' }>, remove: boolean): Promise<void> {
+    const got = await listPodEvents(this.api, { namespace: t.namespace, uid: t.uid }, this.cfg.eventsTimeoutMs ?? POD_EVENTS_TIMEOUT_MS);
+    if (got.error !== null) this.opts.log.warn({ namespace: t.namespace, pod: t.name, err: got.error }, 'could not list the events of a failed pod; the try ends with its reason alone');
+    const events = got.events ?? [];
+    this.emit({ key: t.key, tryNumber: t.tryNumber, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'failed', reason: reasonWithEvents(v.reason, events), infraFailure: v.kind === 'infra_failed' });
+    if (this.cfg.logsFolder) {
+      const file = taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber);
+      // The runner ran: its log (complete, the pod has ended) goes first, unless it is in the file already.
+      if (v.kind === 'failed') await this.keepLog(t);
+      const lines = [`pod ${t.namespace}/${t.name} ended this try: ${v.reason}`];
+      if (events.length) lines.push(`recent events of pod ${t.name} (oldest first):`, ...eventLogLines(events));
+      else if (got.error !== null) lines.push(`the pod's events could not be listed: ${got.error}`);
+      try {
+        await appendExecutorLines(file, lines);
+      } catch (e) {
+        this.opts.log.warn({ file, err: (e as Error).message }, 'could not write the failed pod\'s reason and events to the task log');
+      }
+    }
+    // A stopped executor's events are never read: leave the pod for the next scheduler to adopt and judge.
+    if (remove && !this.stopped) await this.deletePod(t.namespace, t.name, t.uid);
   }
 
   private async keepLog(t: Tracked): Promise<void> {
