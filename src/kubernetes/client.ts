@@ -97,6 +97,39 @@ export function backoffMs(attempt: number, baseMs = 200, capMs = 10_000): number
   return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
 }
 
+/**
+ * client-node builds a new http(s).Agent for every request (KubeConfig.createAgent, called per request), so
+ * each request opens its own TCP (and TLS) connection. This makes the KubeConfig hand out one keep-alive agent
+ * per distinct set of agent options instead (same TLS material, proxy and server ⇒ same agent), so requests —
+ * API calls, watches and log streams alike — reuse connections. A client-node without that method keeps its
+ * per-request agents.
+ */
+export function useKeepAliveAgents(kc: KubeConfig): void {
+  type CreateAgent = (cluster: unknown, opts: Record<string, unknown>) => unknown;
+  const target = kc as unknown as { createAgent?: CreateAgent; floeKeepAlive?: true };
+  const original = target.createAgent;
+  if (typeof original !== 'function' || target.floeKeepAlive) return;
+  const agents = new Map<string, unknown>();
+  const text = (v: unknown): unknown => (Buffer.isBuffer(v) ? v.toString('base64') : Array.isArray(v) ? v.map(text) : v);
+  target.floeKeepAlive = true;
+  let last: { cluster: unknown; opts: [string, unknown][]; agent: unknown } | null = null;
+  target.createAgent = (cluster, opts) => {
+    // Fast path: the same cluster object and option values (===) as the previous request.
+    const entries = Object.entries(opts);
+    if (last && last.cluster === cluster && last.opts.length === entries.length && entries.every(([k, v], i) => last!.opts[i][0] === k && last!.opts[i][1] === v)) return last.agent;
+    const c = (cluster ?? {}) as { server?: string; proxyUrl?: string; skipTLSVerify?: boolean };
+    // Everything the agent is built from: a rotated certificate or CA file gives a new agent.
+    const key = JSON.stringify([c.server, c.proxyUrl, c.skipTLSVerify, entries.map(([k, v]) => [k, text(v)])]);
+    let agent = agents.get(key);
+    if (!agent) {
+      agent = original.call(kc, cluster, { ...opts, keepAlive: true });
+      agents.set(key, agent);
+    }
+    last = { cluster, opts: entries, agent };
+    return agent;
+  };
+}
+
 export class KubeApi {
   readonly core: CoreV1Api;
   private readonly bucket: TokenBucket;
@@ -105,6 +138,7 @@ export class KubeApi {
     limits: { qps: number; burst: number },
     private readonly timeoutMs = 30_000,
   ) {
+    useKeepAliveAgents(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.bucket = new TokenBucket(limits.qps, limits.burst);
   }

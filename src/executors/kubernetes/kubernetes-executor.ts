@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from '../../kubernetes/client.ts';
-import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates } from '../../kubernetes/pod/index.ts';
+import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates, WorkerPodCache } from '../../kubernetes/pod/index.ts';
 import { eventLogLines, listPodEvents, POD_EVENTS_TIMEOUT_MS, reasonWithEvents } from '../../kubernetes/pod-events.ts';
 import { appendExecutorLines, externalIdOf, keepPodLog, parseExternalId } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
@@ -55,6 +55,9 @@ interface Tracked {
   knownSince: number;
 }
 
+/** How long a `running` event may wait for the scheduler loop while creations are in flight. */
+const RUNNING_WAKE_MS = 100;
+
 const podKey = (ns: string, name: string) => `${ns}/${name}`;
 const tryKey = (k: TIKey, tryNumber: number) => `${tiKeyString(k)}#${tryNumber}`;
 
@@ -84,6 +87,10 @@ export class KubernetesExecutor implements Executor {
   private readonly watchers: PodWatcher[] = [];
   private events: ExecutorEvent[] = [];
   private launching = 0;
+  private pumpTimer: NodeJS.Timeout | null = null;
+  private pumpAt = 0;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private readonly podCache = new WorkerPodCache();
   private lastSweep = Date.now();
   private sweeping = false;
   /** Failed tries being ended (their pod's events listed, task log written): stop() waits for them. */
@@ -112,6 +119,8 @@ export class KubernetesExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     for (const w of this.watchers) w.stop();
     // Let creations in flight finish (their pods must be known to be adopted later), within reason.
     for (let waited = 0; this.launching > 0 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
@@ -121,7 +130,7 @@ export class KubernetesExecutor implements Executor {
 
   queue(work: Workload): void {
     this.launches.push({ work, attempt: 0, notBefore: 0 });
-    this.opts.wake();
+    this.pump();
   }
 
   openSlots(): number {
@@ -130,7 +139,7 @@ export class KubernetesExecutor implements Executor {
 
   async sync(): Promise<ExecutorEvent[]> {
     if (this.pendingAdoption.length) await this.retryAdoptions();
-    await this.launchBatch();
+    this.pump();
     const now = Date.now();
     for (const t of this.tracked.values()) {
       const pod = this.pods.get(podKey(t.namespace, t.name));
@@ -146,28 +155,41 @@ export class KubernetesExecutor implements Executor {
     return out;
   }
 
-  /** Creates up to batchSize pods, at most `concurrency` requests in flight. */
-  private async launchBatch(): Promise<void> {
+  /**
+   * Keeps creations in flight continuously — min(podCreationConcurrency, podCreationBatchSize) at a time —
+   * starting the next as soon as one ends, instead of a batch per scheduler loop that waits for its slowest
+   * request and then for the next loop. Launches waiting for a retry time are started by a timer.
+   */
+  private pump(): void {
+    if (this.stopped || !this.templates) return;
+    const limit = Math.max(1, Math.min(this.cfg.concurrency, this.cfg.batchSize));
     const now = Date.now();
-    const ready: Launch[] = [];
-    for (let i = 0; i < this.launches.length && ready.length < this.cfg.batchSize; ) {
-      if (this.launches[i].notBefore <= now) ready.push(...this.launches.splice(i, 1));
-      else i++;
-    }
-    if (!ready.length) return;
-    this.launching += ready.length;
-    let next = 0;
-    const worker = async () => {
-      while (next < ready.length) {
-        const l = ready[next++];
-        try {
-          await this.launch(l);
-        } finally {
-          this.launching--;
-        }
+    let wait = Infinity;
+    for (let i = 0; i < this.launches.length && this.launching < limit; ) {
+      const l = this.launches[i];
+      if (l.notBefore > now) {
+        wait = Math.min(wait, l.notBefore - now);
+        i++;
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.cfg.concurrency, ready.length) }, worker));
+      this.launches.splice(i, 1);
+      this.launching++;
+      void this.launch(l).finally(() => {
+        this.launching--;
+        this.pump();
+        if (this.launching === 0 && this.wakeTimer) this.wakeNow();
+      });
+    }
+    // (When the limit stopped the scan, the next creation to end pumps again.)
+    if (wait !== Infinity && (!this.pumpTimer || now + wait < this.pumpAt)) {
+      if (this.pumpTimer) clearTimeout(this.pumpTimer);
+      this.pumpAt = now + wait;
+      this.pumpTimer = setTimeout(() => {
+        this.pumpTimer = null;
+        this.pump();
+      }, wait);
+      this.pumpTimer.unref();
+    }
   }
 
   private async launch(l: Launch): Promise<void> {
@@ -186,6 +208,7 @@ export class KubernetesExecutor implements Executor {
           templates: this.templates!,
           cfg: this.cfg.pod,
           hook: this.hook,
+          cache: this.podCache,
         })
       ).pod;
     } catch (e) {
@@ -227,8 +250,20 @@ export class KubernetesExecutor implements Executor {
     }
   }
 
+  /**
+   * Terminal events wake the scheduler loop at once. `running` events (the pod's external id, for adoption)
+   * are not urgent: during a burst of creations they wake it at most every RUNNING_WAKE_MS, and at once when no
+   * creation is left in flight — a loop per created pod would cost the scheduler more than the creations.
+   */
   private emit(e: ExecutorEvent): void {
     this.events.push(e);
+    if (e.state !== 'running') return this.wakeNow();
+    this.wakeTimer ??= setTimeout(() => this.wakeNow(), RUNNING_WAKE_MS).unref();
+  }
+
+  private wakeNow(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
     this.opts.wake();
   }
 

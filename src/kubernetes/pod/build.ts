@@ -11,7 +11,7 @@ import { podName, type RandomSource } from './names.ts';
 import { joinPath, pathWithin } from './paths.ts';
 import type { Obj } from './plain.ts';
 import { refreshPodTemplates, selectTemplate, taskTemplateFile, type LoadedTemplate, type PodTemplates } from './templates.ts';
-import { validatePod, type PodIssue } from './validate.ts';
+import { validatePod, validatePodMetadata, type PodIssue } from './validate.ts';
 
 /** A task's override inputs, read from its executorConfig. */
 export interface TaskOverrides {
@@ -125,6 +125,38 @@ function validateAssembled(pod: V1Pod, p: Parts, legacyRaw: Obj | null): void {
   throw new PodPipelineError({ stage: stage ?? 'validate', source, path: blamed[0].path, message: blamed[0].message, issues: blamed });
 }
 
+/**
+ * What a task's pod is before Floe's identity, by (queue, executorConfig): the selected template with the
+ * legacy block and podOverride merged, known to validate. Every try of a task — and every task with the same
+ * queue and executorConfig — gets its pod from it with the identity applied and only the identity-dependent
+ * metadata checked again, instead of re-merging and re-validating the whole pod. An entry is used only while
+ * its template is the one loaded (a template file that changed is a miss).
+ */
+export class WorkerPodCache {
+  private readonly entries = new Map<string, { file: string | null; source: unknown; pre: V1Pod; warnings: string[] }>();
+  constructor(private readonly maxEntries = 1000) {}
+
+  get(key: string, template: LoadedTemplate, templates: PodTemplates): { pre: V1Pod; warnings: string[] } | null {
+    const e = this.entries.get(key);
+    return e && e.file === template.file && e.source === templateSource(template, templates) ? e : null;
+  }
+
+  set(key: string, template: LoadedTemplate, templates: PodTemplates, pre: V1Pod, warnings: string[]): void {
+    // Bounded: DAGs with many distinct executorConfigs just start over.
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(key, { file: template.file, source: templateSource(template, templates), pre, warnings });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The loaded object a template was cloned from: replaced when its file is re-read. */
+function templateSource(template: LoadedTemplate, templates: PodTemplates): unknown {
+  return template.file === null ? templates.builtin : templates.files.get(template.file);
+}
+
 export interface BuildWorkerPodArgs extends PodIdentity {
   task: SerializedTask;
   templates: PodTemplates;
@@ -134,12 +166,13 @@ export interface BuildWorkerPodArgs extends PodIdentity {
   random?: RandomSource;
   /** Use this template instead of the task's (render --template). */
   template?: string;
+  /** Reuse the template+override part of similar tasks' pods (the executor keeps one). */
+  cache?: WorkerPodCache;
 }
 
 /** Stages 1–3 and validation, without I/O: templates must be fresh (see refreshPodTemplates). */
 export function prepareWorkerPod(args: BuildWorkerPodArgs): { pod: V1Pod; warnings: string[] } {
   const template = selectTemplate(args.task, args.templates, { template: args.template });
-  const o = taskOverrides(args.task);
   const ti: PodIdentity = {
     dagId: args.dagId,
     taskId: args.taskId,
@@ -148,17 +181,31 @@ export function prepareWorkerPod(args: BuildWorkerPodArgs): { pod: V1Pod; warnin
     mapIndex: args.mapIndex,
     schedulerId: args.schedulerId,
   };
-  const parts: Parts = {
-    template,
-    legacy: o.legacy,
-    override: o.override,
-    where: o.where,
-    ti,
-    identity: { namespace: args.cfg.namespace, workerImage: args.cfg.workerImage, name: podName(ti.dagId, ti.taskId, args.random ?? cryptoRandom) },
-  };
+  const identity = { namespace: args.cfg.namespace, workerImage: args.cfg.workerImage, name: podName(ti.dagId, ti.taskId, args.random ?? cryptoRandom) };
+  const cache = args.template ? undefined : args.cache;
+  const key = cache ? JSON.stringify([args.task.queue, args.task.executorConfig ?? null]) : '';
+  const hit = cache?.get(key, template, args.templates);
+  if (hit) {
+    const pod = applyIdentity(hit.pre, ti, identity);
+    // Anything else found falls through to the full pipeline, which blames it on its cause.
+    if (!validatePodMetadata(pod).length) return { pod, warnings: hit.warnings };
+  }
+  const o = taskOverrides(args.task);
+  const parts: Parts = { template, legacy: o.legacy, override: o.override, where: o.where, ti, identity };
   const pod = assemble(parts);
   validateAssembled(pod, parts, o.legacyRaw);
-  return { pod, warnings: o.deprecation ? [o.deprecation] : [] };
+  const warnings = o.deprecation ? [o.deprecation] : [];
+  if (cache) cache.set(key, template, args.templates, merged(parts), warnings);
+  return { pod, warnings };
+}
+
+/** Template + legacy + override, before identity (what assemble() starts from). */
+function merged(p: Parts): V1Pod {
+  let pod = p.template.pod;
+  if (p.legacy) pod = applyOverride(pod, p.legacy, LEGACY_WHERE);
+  if (p.override) pod = applyOverride(pod, p.override, p.where);
+  // A new object either way: applyOverride returns one, and selectTemplate cloned the template.
+  return pod;
 }
 
 /**

@@ -24,7 +24,7 @@ export {
   type PodIdentity,
 } from './identity.ts';
 export { applyMutationHook, applyMutationHookToPod, loadMutationHook, type LoadedHook, type PodMutationHook } from './hook.ts';
-export { buildWorkerPod, prepareWorkerPod, taskOverrides, type BuildWorkerPodArgs } from './build.ts';
-export { validatePod, type PodIssue, type ValidatePodOptions } from './validate.ts';
+export { buildWorkerPod, prepareWorkerPod, taskOverrides, WorkerPodCache, type BuildWorkerPodArgs } from './build.ts';
+export { validatePod, validatePodMetadata, type PodIssue, type ValidatePodOptions } from './validate.ts';
 export { podToYaml, renderDagPods, validateDagPods, PLACEHOLDER_RUN_ID, type DagPodErrors, type RenderOptions } from './dag-pods.ts';
 export { labelValue, podName, type RandomSource } from './names.ts';

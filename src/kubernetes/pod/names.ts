@@ -71,6 +71,18 @@ function asciiFold(s: string): string {
  * short hash of the original id, so two different ids never share a label value.
  */
 export function labelValue(id: string): string {
+  let v = labelValues.get(id);
+  if (v === undefined) {
+    // Every pod of a DAG run carries the same run id (often not a valid label value: ':' in timestamps).
+    if (labelValues.size >= 10_000) labelValues.clear();
+    labelValues.set(id, (v = computeLabelValue(id)));
+  }
+  return v;
+}
+
+const labelValues = new Map<string, string>();
+
+function computeLabelValue(id: string): string {
   if (checkLabelValue(id) === null) return id;
   const hash = shortHash(id);
   const cleaned = asciiFold(id)

@@ -99,25 +99,7 @@ export function validatePod(pod: unknown, opts: ValidatePodOptions = {}): PodIss
     add([...u.segs, u.key], `unknown field${u.suggestion ? `; did you mean "${u.suggestion}"?` : ''}`);
   }
 
-  const meta = pod.metadata;
-  if (isObject(meta)) {
-    if (typeof meta.name === 'string') add(['metadata', 'name'], got(checkDns1123Subdomain(meta.name), meta.name));
-    if (typeof meta.namespace === 'string') add(['metadata', 'namespace'], got(checkDns1123Label(meta.namespace), meta.namespace));
-    if (isObject(meta.labels)) {
-      for (const [k, v] of Object.entries(meta.labels)) {
-        add(['metadata', 'labels', k], checkQualifiedName(k));
-        if (typeof v === 'string') add(['metadata', 'labels', k], got(checkLabelValue(v), v));
-      }
-    }
-    if (isObject(meta.annotations)) {
-      let size = 0;
-      for (const [k, v] of Object.entries(meta.annotations)) {
-        add(['metadata', 'annotations', k], checkQualifiedName(k));
-        size += k.length + (typeof v === 'string' ? v.length : 0);
-      }
-      if (size > 256 * 1024) add(['metadata', 'annotations'], `annotations may hold at most 256 KiB in total (hold ${size} bytes)`);
-    }
-  }
+  checkMetadata(pod.metadata, add);
 
   const spec = pod.spec;
   if (isObject(spec)) checkSpec(spec, opts, add);
@@ -132,6 +114,39 @@ export function validatePod(pod: unknown, opts: ValidatePodOptions = {}): PodIss
       issues.push(issue);
     }
   }
+  return issues;
+}
+
+function checkMetadata(meta: unknown, add: (segs: PathSeg[], m: string | null) => void): void {
+  if (!isObject(meta)) return;
+  if (typeof meta.name === 'string') add(['metadata', 'name'], got(checkDns1123Subdomain(meta.name), meta.name));
+  if (typeof meta.namespace === 'string') add(['metadata', 'namespace'], got(checkDns1123Label(meta.namespace), meta.namespace));
+  if (isObject(meta.labels)) {
+    for (const [k, v] of Object.entries(meta.labels)) {
+      add(['metadata', 'labels', k], checkQualifiedName(k));
+      if (typeof v === 'string') add(['metadata', 'labels', k], got(checkLabelValue(v), v));
+    }
+  }
+  if (isObject(meta.annotations)) {
+    let size = 0;
+    for (const [k, v] of Object.entries(meta.annotations)) {
+      add(['metadata', 'annotations', k], checkQualifiedName(k));
+      size += k.length + (typeof v === 'string' ? v.length : 0);
+    }
+    if (size > 256 * 1024) add(['metadata', 'annotations'], `annotations may hold at most 256 KiB in total (hold ${size} bytes)`);
+  }
+}
+
+/**
+ * The metadata rules alone (name, namespace, labels, annotations). For a pod that differs from one that passed
+ * validatePod only in its metadata values and base command (another try of a similar task): the schema and
+ * spec rules cannot fail where they passed before.
+ */
+export function validatePodMetadata(pod: { metadata?: unknown }): PodIssue[] {
+  const issues: PodIssue[] = [];
+  checkMetadata(pod.metadata, (segs, message) => {
+    if (message) issues.push({ path: formatPath(pod, segs), message });
+  });
   return issues;
 }
 
