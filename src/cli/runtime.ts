@@ -12,8 +12,8 @@ import { LocalExecutor } from '../executors/local/local-executor.ts';
 import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.ts';
 import { createHybridExecutor } from '../executors/hybrid/hybrid-executor.ts';
 import { createQueueExecutor } from '../executors/queue/queue-executor.ts';
-import type { Executor, ExecutorOptions, TIKey } from '../executors/types.ts';
-import { getTI } from '../db/task-instances.ts';
+import { type Executor, type ExecutorOptions, type TIKey, tiKeyString } from '../executors/types.ts';
+import { readTries, tryIsOver } from '../db/task-instances.ts';
 import { KubeApi, makeKubeConfig } from '../kubernetes/client.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
 
@@ -152,12 +152,8 @@ export function createKubernetesExecutor(rt: Runtime, opts: ExecutorOptions): Ku
 
 /** For each try: true when the DB says it is over (a final state, a later try, or no such task instance). */
 export async function triesAreOver(db: Db, tries: { key: TIKey; tryNumber: number }[]): Promise<boolean[]> {
-  const out: boolean[] = [];
-  for (const t of tries) {
-    const ti = await getTI(db.kysely, t.key);
-    out.push(!ti || ti.try_number !== t.tryNumber || !['queued', 'running'].includes(ti.state));
-  }
-  return out;
+  const rows = await readTries(db.kysely, tries.map((t) => t.key));
+  return tries.map((t) => tryIsOver(rows.get(tiKeyString(t.key)), t.tryNumber));
 }
 
 export function createScheduler(rt: Runtime, executorName: string, extra: Partial<SchedulerOptions> = {}): Scheduler {

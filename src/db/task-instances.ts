@@ -1,7 +1,7 @@
 // Task-instance writes shared by the task runner and the scheduler. Every write names the try it is about
 // (`try_number`) and the states it may come from, so a late or duplicate writer changes nothing.
 import type { Kysely, Transaction } from 'kysely';
-import type { TIKey } from '../executors/types.ts';
+import { type TIKey, tiKeyString } from '../executors/types.ts';
 import { nowIso } from '../util/time.ts';
 import type { Database } from './schema.ts';
 
@@ -12,6 +12,42 @@ export const keyColumns = (k: TIKey) => ({ dag_id: k.dagId, run_id: k.runId, tas
 
 export async function getTI(db: Q, k: TIKey) {
   return db.selectFrom('task_instance').selectAll().where((eb) => eb.and(keyColumns(k))).executeTakeFirst();
+}
+
+export interface TryRow {
+  state: string;
+  try_number: number;
+  queue: string;
+}
+
+/** State, try number and queue of many task instances, by `tiKeyString` (missing rows absent): one query per DAG run and 500 tasks. */
+export async function readTries(db: Q, keys: TIKey[]): Promise<Map<string, TryRow>> {
+  const byRun = new Map<string, TIKey[]>();
+  for (const k of keys) {
+    const id = `${k.dagId}\u0000${k.runId}`;
+    const list = byRun.get(id);
+    if (list) list.push(k);
+    else byRun.set(id, [k]);
+  }
+  const out = new Map<string, TryRow>();
+  for (const list of byRun.values())
+    for (let i = 0; i < list.length; i += 500) {
+      const part = list.slice(i, i + 500);
+      const rows = await db
+        .selectFrom('task_instance')
+        .select(['task_id', 'map_index', 'state', 'try_number', 'queue'])
+        .where('dag_id', '=', part[0].dagId)
+        .where('run_id', '=', part[0].runId)
+        .where('task_id', 'in', [...new Set(part.map((k) => k.taskId))])
+        .execute();
+      for (const r of rows) out.set(tiKeyString({ dagId: part[0].dagId, runId: part[0].runId, taskId: r.task_id, mapIndex: r.map_index }), { state: r.state, try_number: r.try_number, queue: r.queue });
+    }
+  return out;
+}
+
+/** A try is over once its row moved past it (another try, or a state other than queued/running). */
+export function tryIsOver(row: Pick<TryRow, 'state' | 'try_number'> | undefined, tryNumber: number): boolean {
+  return !row || row.try_number !== tryNumber || (row.state !== 'queued' && row.state !== 'running');
 }
 
 /** queued → running for exactly this try. False when the try is not (or no longer) queued: do not run it. */
@@ -48,12 +84,13 @@ export async function finishTry(db: Kysely<Database>, k: TIKey, tryNumber: numbe
 
 export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running']): Promise<boolean> {
   const now = nowIso();
-  const r = await trx.updateTable('task_instance').set({ state: end.state, end_date: now, reason: end.reason, next_retry_at: end.nextRetryAt ?? null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
+  // RETURNING (PostgreSQL, SQLite ≥ 3.35) gives the history row's columns without a second read.
+  const ti = await trx.updateTable('task_instance').set({ state: end.state, end_date: now, reason: end.reason, next_retry_at: end.nextRetryAt ?? null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
     .where('try_number', '=', tryNumber)
     .where('state', 'in', from)
+    .returning(['start_date', 'hostname', 'external_executor_id'])
     .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) return false;
-  const ti = (await getTI(trx, k))!;
+  if (!ti) return false;
   await trx
     .insertInto('task_instance_history')
     .values({

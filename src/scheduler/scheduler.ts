@@ -6,8 +6,8 @@ import type { Insertable, Kysely } from 'kysely';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
-import { finishTry, keyColumns } from '../db/task-instances.ts';
-import type { Executor, ExecutorEvent, TIKey } from '../executors/types.ts';
+import { finishTry, keyColumns, readTries, tryIsOver } from '../db/task-instances.ts';
+import { type Executor, type ExecutorEvent, type TIKey, tiKeyString } from '../executors/types.ts';
 import { nowIso } from '../util/time.ts';
 import { createDueRuns } from './dag-runs.ts';
 import { decideRunState, decideTaskChanges, failureState, retryDelaySeconds } from './decisions.ts';
@@ -183,20 +183,26 @@ export class Scheduler {
 
   /** Executor saw a try's process end: if the runner did not record an outcome, the try failed. */
   private async processEvents(events: ExecutorEvent[]): Promise<void> {
+    if (!events.length) return;
     const db = this.o.db.kysely;
-    for (const ev of events) {
-      if (ev.state === 'running') {
-        if (ev.externalId)
-          await db
+    // One transaction for all handles of a loop: one commit instead of one per try.
+    const started = events.filter((ev) => ev.state === 'running' && ev.externalId);
+    if (started.length)
+      await db.transaction().execute(async (trx) => {
+        for (const ev of started)
+          await trx
             .updateTable('task_instance')
             .set({ external_executor_id: ev.externalId })
             .where((eb) => eb.and(keyColumns(ev.key)))
             .where('try_number', '=', ev.tryNumber)
             .execute();
-        continue;
-      }
-      const ti = await db.selectFrom('task_instance').select(['state', 'try_number']).where((eb) => eb.and(keyColumns(ev.key))).executeTakeFirst();
-      if (!ti || ti.try_number !== ev.tryNumber || (ti.state !== 'queued' && ti.state !== 'running')) continue;
+      });
+    const ended = events.filter((ev) => ev.state !== 'running');
+    if (!ended.length) return;
+    const current = await readTries(db, ended.map((ev) => ev.key));
+    for (const ev of ended) {
+      const ti = current.get(tiKeyString(ev.key));
+      if (!ti || tryIsOver(ti, ev.tryNumber)) continue;
       let reason = ev.reason ?? `the executor reports the try ${ev.state === 'success' ? 'ended' : 'failed'} but the task runner recorded no result`;
       if (ev.infraFailure && ti.state === 'queued') {
         const relaunched = await this.relaunchAfterInfraFailure(ev, reason);

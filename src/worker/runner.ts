@@ -30,13 +30,25 @@ export type RunOutcome =
 
 export class TaskTimeoutError extends Error {}
 
+/** Parsed DAGs by id, reused while their hash is unchanged: a warm runner reads a large DAG's JSON once, not per try. */
+const parsedDags = new Map<string, { hash: string; dag: SerializedDag; tasks: Map<string, SerializedTask> }>();
+
 async function loadRecords(db: Db, k: TIKey) {
-  const dagRow = await db.kysely.selectFrom('dag').select(['serialized', 'fileloc']).where('dag_id', '=', k.dagId).executeTakeFirst();
-  const run = await db.kysely.selectFrom('dag_run').selectAll().where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).executeTakeFirst();
+  const [dagRow, run] = await Promise.all([
+    db.kysely.selectFrom('dag').select('hash').where('dag_id', '=', k.dagId).executeTakeFirst(),
+    db.kysely.selectFrom('dag_run').selectAll().where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).executeTakeFirst(),
+  ]);
   if (!dagRow || !run) return null;
-  const dag = JSON.parse(dagRow.serialized) as SerializedDag;
-  const task = dag.tasks.find((t) => t.taskId === k.taskId);
-  return task ? { dag, task, run } : null;
+  let parsed = parsedDags.get(k.dagId);
+  if (parsed?.hash !== dagRow.hash) {
+    const full = await db.kysely.selectFrom('dag').select(['serialized', 'hash']).where('dag_id', '=', k.dagId).executeTakeFirst();
+    if (!full) return null;
+    const dag = JSON.parse(full.serialized) as SerializedDag;
+    parsed = { hash: full.hash, dag, tasks: new Map(dag.tasks.map((t) => [t.taskId, t])) };
+    parsedDags.set(k.dagId, parsed);
+  }
+  const task = parsed.tasks.get(k.taskId);
+  return task ? { dag: parsed.dag, task, run } : null;
 }
 
 /** Replaces TaskRefs anywhere in the arguments by the XCom values they stand for. */

@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { dialects, type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
-  deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runFinished, runScheduler, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
+  deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runFinished, runScheduler, startCliWorker, uniquePrefix, waitUntil, type WorkerProc, workerEnv,
 } from './helpers.ts';
 
 const DAG = `${SDK_IMPORT}
@@ -82,7 +82,10 @@ for (const dialect of (await redisAvailable()) ? await dialects() : []) describe
     assert.equal(ext.external_executor_id, `bullmq:etl/${jobIdFor({ dagId: 'qmix', runId, taskId: 'load', mapIndex: -1 }, 1)}`);
     const q = new Queue('etl', { connection: { url: REDIS_URL }, prefix });
     try {
-      const job = await q.getJob(jobIdFor({ dagId: 'qmix', runId, taskId: 'load', mapIndex: -1 }, 1));
+      const loadJob = jobIdFor({ dagId: 'qmix', runId, taskId: 'load', mapIndex: -1 }, 1);
+      // The worker completes the job after the runner's DB write that ended the run.
+      await waitUntil('the last job to complete', async () => (await q.getJobState(loadJob)) === 'completed');
+      const job = await q.getJob(loadJob);
       assert.equal(job?.returnvalue.ran, true);
       assert.equal(job?.returnvalue.worker, 'wetl');
     } finally {

@@ -22,7 +22,7 @@ describe('QueueExecutor', async () => {
 
   before(async () => {
     h = await startFloe('sqlite');
-    h.writeDag('x.ts', `${SDK_IMPORT}\ndag({ dagId: 'x', schedule: null }, () => { for (const t of ['a', 'b', 'c', 'd', 'e']) task(t, async () => 1)(); });\n`);
+    h.writeDag('x.ts', `${SDK_IMPORT}\ndag({ dagId: 'x', schedule: null }, () => { for (const t of ['a', 'b', 'c', 'd', 'e', 'f']) task(t, async () => 1)(); });\n`);
     assert.deepEqual((await h.parse()).errors, []);
     runId = await h.trigger('x');
     dag = await getDag(h.rt, 'x');
@@ -129,6 +129,25 @@ describe('QueueExecutor', async () => {
     await setTi('c', 'success');
     await waitUntil('the slot to free', () => ex.inFlight().length === 0);
     assert.deepEqual(events.filter((e) => e.state !== 'running'), [], 'the scheduler learns the end from the DB');
+  });
+
+  test('a result that is not a Floe try result fails nothing while the DB says the try runs', async () => {
+    const prefix = fresh('garbled');
+    await setTi('f', 'queued');
+    const { ex, events } = executor(prefix);
+    await ex.start();
+    fakeWorker('default', prefix, async () => {
+      await setTi('f', 'running'); // a runner has it
+      return 'not a result';
+    });
+    ex.queue(work('f'));
+    await waitUntil('the job to be completed', async () => (await queue('default', prefix).getJobState(jobIdFor(key('f'), 1))) === 'completed');
+    await sleep(600);
+    assert.equal(ex.inFlight().length, 1, 'still tracked while the try runs');
+    assert.deepEqual(events.filter((e) => e.state !== 'running'), []);
+    await setTi('f', 'success');
+    await waitUntil('the slot to free', () => ex.inFlight().length === 0);
+    assert.deepEqual(events.filter((e) => e.state !== 'running'), []);
   });
 
   test('a try the worker keeps refusing while it is still queued is added again, then failed with the reason', async () => {

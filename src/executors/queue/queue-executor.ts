@@ -356,7 +356,8 @@ export class QueueExecutor implements Executor {
 
   private async afterResult(e: Entry, result: TryJobResult | null): Promise<void> {
     if (!result) {
-      this.finish(e, 'failed', `the worker's result for job ${e.jobId} on queue "${e.queue}" is not a Floe try result`);
+      // Not a result a Floe worker writes: the DB still says whether the try runs, ended, or never started.
+      await this.followDb(e, `the worker's result for job ${e.jobId} on queue "${e.queue}" is not a Floe try result`);
       return;
     }
     if (result.ran) {
@@ -453,8 +454,9 @@ export class QueueExecutor implements Executor {
 
   private async checkJob(e: Entry, row: TryRow): Promise<void> {
     const q = this.handle(e.queue).queue;
-    const job = await within(q.getJob(e.jobId), REDIS_TIMEOUT_MS, `reading job ${e.jobId}`);
-    if (!job) {
+    // State first, then the job: a job read while active and completed just after has no result yet.
+    const state = await within(q.getJobState(e.jobId), REDIS_TIMEOUT_MS, `reading the state of job ${e.jobId}`);
+    if (state === 'unknown') {
       // Gone from Redis (restarted without its data, or removed): the DB says what to do.
       if (row.state === 'queued') {
         this.cfg.log?.info({ job: e.jobId, queue: e.queue }, 'queue executor: the job of a queued try is missing from Redis; adding it again');
@@ -462,9 +464,13 @@ export class QueueExecutor implements Executor {
       } else e.handedOff = true;
       return;
     }
-    const state = await within(job.getState(), REDIS_TIMEOUT_MS, `reading the state of job ${e.jobId}`);
-    if (state === 'completed') return this.afterResult(e, parseTryJobResult(job.returnvalue));
-    if (state === 'failed') return this.afterFailure(e, job.failedReason ?? 'failed without a reason');
+    if (state === 'completed' || state === 'failed') {
+      // Final states: the job read now holds its result.
+      const job = await within(q.getJob(e.jobId), REDIS_TIMEOUT_MS, `reading job ${e.jobId}`);
+      if (!job) return; // removed meanwhile; the next check sees it gone
+      if (state === 'completed') return this.afterResult(e, parseTryJobResult(job.returnvalue));
+      return this.afterFailure(e, job.failedReason ?? 'failed without a reason');
+    }
     if (state === 'active') return this.reportRunning(e);
     if (Date.now() - e.sentAt >= WAITING_WARN_MS) this.warnWaiting(e.queue);
   }
