@@ -91,14 +91,22 @@ export class DagDefinition {
   /** Problems found while building (duplicate ids); reported as import errors by the DAG processor. */
   readonly problems: { message: string; at: string | null }[] = [];
 
-  addTask(baseId: string, options: TaskOptions, body: TaskBody, declaredAt: string | null, suffixDuplicates = true): TaskRef {
+  addTask(baseId: string, options: TaskOptions, body: TaskBody, site: Error, suffixDuplicates = true): TaskRef {
     // Calling the same TaskFlow task twice gives ids base, base__1, base__2 (as Airflow does); an operator
     // declared twice with one explicit id is an error.
     let taskId = baseId;
     if (this.tasks.has(taskId) && !suffixDuplicates)
-      this.problems.push({ message: `duplicate task id "${taskId}" in DAG "${this.dagId}"`, at: declaredAt });
+      this.problems.push({ message: `duplicate task id "${taskId}" in DAG "${this.dagId}"`, at: callerLocation(site) });
     for (let n = 1; this.tasks.has(taskId); n++) taskId = `${baseId}__${n}`;
-    const node: TaskNode = { taskId, options, body, upstream: new Set(), declaredAt };
+    const node: TaskNode = {
+      taskId,
+      options,
+      body,
+      upstream: new Set(),
+      get declaredAt() {
+        return callerLocation(site);
+      },
+    };
     this.tasks.set(taskId, node);
     if (body.kind === 'function') for (const a of collectRefs(body.args)) this.addEdge(a.taskId, taskId);
     return new TaskRef(this, taskId);
@@ -153,10 +161,16 @@ export function dag(options: DagOptions, body: () => void): DagDefinition {
   return def;
 }
 
-/** file:line of the DAG-file frame that called into the SDK. */
-export function callerLocation(): string | null {
-  const stack = new Error().stack?.split('\n') ?? [];
-  for (const line of stack.slice(2)) {
+/**
+ * Where a task is declared, as an unformatted stack: formatting a stack (source maps) costs far more than
+ * capturing it, and the location is only read when a problem is reported.
+ */
+export const callSite = (): Error => new Error();
+
+/** file:line of the DAG-file frame of `site` that called into the SDK. */
+export function callerLocation(site: Error = new Error()): string | null {
+  const stack = site.stack?.split('\n') ?? [];
+  for (const line of stack.slice(1)) {
     if (line.includes('/src/sdk/')) continue;
     const m = /\(?((?:file:\/\/)?[^\s()]+):(\d+):\d+\)?$/.exec(line.trim());
     if (m) return `${m[1].replace(/^file:\/\//, '')}:${m[2]}`;

@@ -1,5 +1,5 @@
 // task() and shell(): declare tasks. A declared task is a factory; calling it inside dag() adds the task.
-import { callerLocation, currentDag, type TaskRef } from './dag.ts';
+import { callSite, currentDag, type TaskRef } from './dag.ts';
 import type { TaskContext, TaskOptions } from './types.ts';
 
 /** An argument may be a plain value or another task's result. */
@@ -28,7 +28,7 @@ export function task<A extends unknown[], R>(
       taskId,
       options,
       { kind: 'function', fn: fn as (ctx: TaskContext, ...a: unknown[]) => unknown, args },
-      callerLocation(),
+      callSite(),
     ) as TaskRef<Awaited<R>>;
 }
 
@@ -48,5 +48,5 @@ export interface ShellOptions extends TaskOptions {
 /** A shell-command task (the BashOperator equivalent). Its XCom is the last line of standard output. */
 export function shell(opts: ShellOptions): TaskRef<string> {
   const { taskId, command, env, cwd, ...options } = opts;
-  return currentDag().addTask(taskId, options, { kind: 'shell', command, env: env ?? {}, cwd }, callerLocation(), false) as TaskRef<string>;
+  return currentDag().addTask(taskId, options, { kind: 'shell', command, env: env ?? {}, cwd }, callSite(), false) as TaskRef<string>;
 }
