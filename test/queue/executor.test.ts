@@ -200,6 +200,23 @@ describe('QueueExecutor', async () => {
     assert.equal(ex.openSlots(), 3);
   });
 
+  test('an adopted try\'s result arrives through the queue\'s events, not only the periodic check', async () => {
+    const prefix = fresh('adopt-events');
+    const q = queue('etl', prefix);
+    await q.add('try', { key: key('d'), tryNumber: 3, executionTimeout: null, queuedAt: nowIso() }, { jobId: jobIdFor(key('d'), 3) });
+    await setTi('d', 'queued', 3);
+    const events: ExecutorEvent[] = [];
+    // Checks every 10 minutes: only the event stream can report the result within the wait below.
+    const ex = new QueueExecutor({ redisUrl: REDIS_URL, prefix, parallelism: 4, reconcileIntervalMs: 600_000 }, h.rt.db, { wake: () => void ex.sync().then((e) => events.push(...e)) });
+    closers.push(() => ex.stop());
+    await ex.start();
+    assert.deepEqual(await ex.adopt([{ key: key('d'), tryNumber: 3, externalId: null }]), []);
+    await sleep(300); // the adoption's own check saw the job waiting
+    fakeWorker('etl', prefix, async () => ({ ran: true, state: 'failed', reason: 'boom', worker: 'fake', pid: 1 }));
+    await waitUntil('the adopted try\'s result', () => events.some((e) => e.state === 'failed'), 10_000);
+    assert.deepEqual(events.filter((e) => e.state === 'failed').map((e) => [e.key.taskId, e.tryNumber, e.reason]), [['d', 3, 'boom']]);
+  });
+
   test('a queue name BullMQ cannot take fails the try with a clear reason', async () => {
     const { ex, events } = executor(fresh('badname'));
     await ex.start();

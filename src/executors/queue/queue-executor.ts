@@ -153,6 +153,7 @@ export class QueueExecutor implements Executor {
       return refs;
     }
     const notAdopted: TaskRef[] = [];
+    const adoptedQueues = new Set<string>();
     for (const ref of refs) {
       const jobId = jobIdFor(ref.key, ref.tryNumber);
       const job = found.get(jobId);
@@ -162,9 +163,15 @@ export class QueueExecutor implements Executor {
         continue;
       }
       this.entries.set(jobId, this.newEntry(jobId, job.queue, job.data, true));
+      adoptedQueues.add(job.queue);
     }
-    // Learn right away where the adopted jobs are (they may have finished while no scheduler listened).
-    if (notAdopted.length < refs.length) void this.reconcile(true);
+    // Follow the adopted jobs' queues from now on, then learn where they are (they may have finished while
+    // no scheduler listened); a queue whose stream cannot be read now is left to the periodic checks.
+    for (const name of adoptedQueues)
+      await within(this.listen(name, this.handle(name)), REDIS_TIMEOUT_MS, `reading the event stream of queue "${name}"`).catch((err: unknown) =>
+        this.cfg.log?.debug({ err, queue: name }, 'queue executor: cannot follow the events of an adopted queue yet'),
+      );
+    if (adoptedQueues.size) void this.reconcile(true);
     return notAdopted;
   }
 
