@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
 import { createKubernetesExecutor } from '../src/cli/runtime.ts';
-import { useKeepAliveAgents } from '../src/kubernetes/client.ts';
+import { statusCode, useKeepAliveAgents } from '../src/kubernetes/client.ts';
 import type { ExecutorEvent } from '../src/executors/types.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
 import { type FloeHarness, startFloe } from '../test/helpers/floe.ts';
@@ -123,7 +123,17 @@ async function rawCreateRate(core: CoreV1Api, namespace: string, count: number, 
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      await core.createNamespacedPod({ namespace, body: bodyLike(body, `${prefix}-${i}`, namespace) });
+      const create = () => core.createNamespacedPod({ namespace, body: bodyLike(body, `${prefix}-${i}`, namespace) });
+      try {
+        await create();
+      } catch (e) {
+        // A reused connection the loaded server has just closed ("socket hang up"): retry once, as the
+        // executor would; 409 then means the first attempt did create the pod.
+        if (statusCode(e) !== null) throw e;
+        await create().catch((e2: unknown) => {
+          if (statusCode(e2) !== 409) throw e2;
+        });
+      }
     }
   };
   gc();

@@ -24,7 +24,7 @@ function collect(v: string, prev: string[]): string[] {
 }
 
 /** Turns the flags into cluster options; throws an Error naming the bad flag. */
-export function devClusterOptions(flags: DevClusterFlags, env: NodeJS.ProcessEnv = process.env): DevClusterOptions {
+export function devClusterOptions(flags: DevClusterFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DevClusterOptions {
   let port: number | undefined;
   if (flags.port !== undefined) {
     port = Number(flags.port);
@@ -35,19 +35,23 @@ export function devClusterOptions(flags: DevClusterFlags, env: NodeJS.ProcessEnv
   const podEnv: Record<string, string> = {};
   // Pods running `floe tasks run` need this Floe's settings (database, home, config): pass FLOE_* through.
   for (const [k, v] of Object.entries(env)) if (k.startsWith('FLOE_') && v !== undefined) podEnv[k] = v;
+  // Pod processes run in their own working directories: a relative (or default) home or config file would
+  // point somewhere else there, so they get the absolute paths this Floe resolves them to.
+  const home = path.resolve(cwd, env.FLOE_HOME ?? '.floe');
+  podEnv.FLOE_HOME = home;
+  if (env.FLOE_CONFIG) podEnv.FLOE_CONFIG = path.resolve(cwd, env.FLOE_CONFIG);
   for (const kv of flags.env) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new Error(`--env: expected KEY=VALUE, got "${kv}"`);
     podEnv[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  const home = env.FLOE_HOME ?? '.floe';
   const prefixes = flags.missingImagePrefix;
   return {
     port,
     nodes,
     cpu: flags.cpu,
     memory: flags.memory,
-    kubeconfigPath: path.resolve(flags.kubeconfig ?? path.join(home, 'dev-cluster', 'kubeconfig')),
+    kubeconfigPath: path.resolve(cwd, flags.kubeconfig ?? path.join(home, 'dev-cluster', 'kubeconfig')),
     env: podEnv,
     pathPrepend: [...flags.pathPrepend.map((p) => path.resolve(p)), FLOE_BIN, path.dirname(process.execPath)],
     imageRule: prefixes.length ? (image) => !prefixes.some((p) => image.startsWith(p)) : undefined,

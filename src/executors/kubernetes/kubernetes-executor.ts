@@ -5,14 +5,14 @@ import path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from '../../kubernetes/client.ts';
-import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates, WorkerPodCache } from '../../kubernetes/pod/index.ts';
+import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, labelValue, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates, WorkerPodCache } from '../../kubernetes/pod/index.ts';
 import { eventLogLines, listPodEvents, POD_EVENTS_TIMEOUT_MS, reasonWithEvents } from '../../kubernetes/pod-events.ts';
 import { appendExecutorLines, externalIdOf, keepPodLog, parseExternalId } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
 import { tiKeyString } from '../types.ts';
-import { podVerdict, type PodVerdict } from './pod-state.ts';
+import { podVerdict, type PodVerdict, runnerStarted } from './pod-state.ts';
 
 export interface KubernetesExecutorConfig {
   pod: KubernetesPodConfig;
@@ -35,6 +35,12 @@ export interface KubernetesExecutorConfig {
 
 /** For the orphan sweep: which of these tries are over in the DB (final state, or a later try exists). */
 export type TryIsOver = (tries: { key: TIKey; tryNumber: number }[]) => Promise<boolean[]>;
+
+/**
+ * For the orphan sweep: which of these scheduler ids (job ids) belong to schedulers that are alive — state
+ * running and a heartbeat within scheduler.healthCheckThreshold. Their pods are theirs to clean up.
+ */
+export type SchedulersAlive = (schedulerIds: string[]) => Promise<Set<string>>;
 
 interface Launch {
   work: Workload;
@@ -99,7 +105,7 @@ export class KubernetesExecutor implements Executor {
   constructor(
     private readonly api: KubeApi,
     private readonly cfg: KubernetesExecutorConfig,
-    private readonly opts: ExecutorOptions & { log: Logger; tryIsOver?: TryIsOver },
+    private readonly opts: ExecutorOptions & { log: Logger; tryIsOver?: TryIsOver; schedulersAlive?: SchedulersAlive },
   ) {}
 
   get selector(): string {
@@ -458,10 +464,16 @@ export class KubernetesExecutor implements Executor {
     return null;
   }
 
-  /** Reconciles every Floe worker pod against the DB: pods of tries that are over are deleted (logged). */
+  /**
+   * Reconciles every Floe worker pod against the DB: pods of tries that are over are deleted (logged), their
+   * log copied to the task log first. Pods of other schedulers that are alive are left to them (they keep
+   * their pods' logs and apply their deletion policy); this scheduler's own untracked pods and dead schedulers'
+   * pods are swept.
+   */
   async sweep(): Promise<number> {
     if (!this.opts.tryIsOver) return 0;
     let deleted = 0;
+    const self = labelValue(this.schedulerId);
     for (const namespace of this.cfg.namespaces) {
       let items: V1Pod[];
       try {
@@ -470,17 +482,41 @@ export class KubernetesExecutor implements Executor {
         this.opts.log.warn({ namespace, err: apiMessage(e) }, 'orphan sweep: cannot list pods');
         continue;
       }
-      const candidates = items.filter((p) => !p.metadata?.deletionTimestamp && !this.byPod.has(podKey(namespace, p.metadata!.name!)));
-      const tries = candidates.map(podTry);
-      const known = candidates.filter((_, i) => tries[i]);
+      let candidates = items.filter((p) => !p.metadata?.deletionTimestamp && !this.byPod.has(podKey(namespace, p.metadata!.name!)));
+      const ownerOf = (p: V1Pod) => p.metadata?.labels?.[FLOE_KEYS.schedulerId] ?? '';
+      const others = [...new Set(candidates.map(ownerOf))].filter((o) => o !== '' && o !== self);
+      if (others.length && this.opts.schedulersAlive) {
+        let alive: Set<string>;
+        try {
+          alive = await this.opts.schedulersAlive(others);
+        } catch (e) {
+          this.opts.log.warn({ namespace, err: (e as Error).message }, 'orphan sweep: cannot tell which schedulers are alive; sweeping only this scheduler\'s pods');
+          alive = new Set(others);
+        }
+        candidates = candidates.filter((p) => !alive.has(ownerOf(p)));
+      }
+      const known = candidates.filter((p) => podTry(p));
       const over = await this.opts.tryIsOver(known.map((p) => podTry(p)!));
       for (let i = 0; i < known.length; i++) {
         const p = known[i];
         const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
         const keep = finished && (this.cfg.deletePolicy === 'never' || (this.cfg.deletePolicy === 'onSuccess' && p.status?.phase === 'Failed'));
         if (!over[i] || keep) continue;
-        this.opts.log.info({ namespace, pod: p.metadata!.name, phase: p.status?.phase }, 'orphan sweep: deleting the pod of a try that is already over');
-        await this.deletePod(namespace, p.metadata!.name!, p.metadata!.uid);
+        const name = p.metadata!.name!;
+        const info = { namespace, pod: name, phase: p.status?.phase, owner: ownerOf(p) };
+        if (this.cfg.logsFolder && runnerStarted(p)) {
+          const t = podTry(p)!;
+          try {
+            await keepPodLog(this.api, { namespace, name }, taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber));
+          } catch (e) {
+            // A finished pod's log lives only in the pod: keep the pod, the next sweep tries again. A pod still
+            // running a try that is over is deleted anyway — stopping it matters more than its partial log.
+            this.opts.log.warn({ ...info, err: apiMessage(e) }, 'orphan sweep: could not copy the pod log');
+            if (finished) continue;
+          }
+        }
+        this.opts.log.info(info, 'orphan sweep: deleting the pod of a try that is already over');
+        await this.deletePod(namespace, name, p.metadata!.uid);
         deleted++;
       }
     }
