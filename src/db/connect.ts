@@ -25,7 +25,48 @@ class ImmediateSqliteDialect extends SqliteDialect {
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       await connection.executeQuery(CompiledQuery.raw('begin immediate'));
     };
+    const acquire = driver.acquireConnection.bind(driver);
+    const retrying = new WeakSet<DatabaseConnection>();
+    driver.acquireConnection = async () => {
+      const connection = await acquire();
+      if (!retrying.has(connection)) {
+        retrying.add(connection);
+        const execute = connection.executeQuery.bind(connection);
+        connection.executeQuery = (<R>(q: CompiledQuery) => retryWhileBusy(() => execute<R>(q))) as DatabaseConnection['executeQuery'];
+      }
+      return connection;
+    };
     return driver;
+  }
+}
+
+const BUSY_WAIT_MS = 10_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Waits out another process's write lock in short steps. SQLite's own busy handler sleeps 1, 2, 5, 10, 15,
+ * 20, 25… ms between tries: with a scheduler and many task runners writing sub-millisecond transactions,
+ * those sleeps, not the work, set the pace. A statement that got SQLITE_BUSY did nothing, so trying it
+ * again is safe (transactions take the lock up front, at BEGIN IMMEDIATE).
+ */
+async function retryWhileBusy<T>(run: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() > deadline) throw e;
+      // 50 µs doubling to 1 ms, with jitter so waiting processes do not retry in step; then let the event
+      // loop run, in case the lock holder is this very process (another connection, a timer to commit).
+      const us = Math.min(1000, 50 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random());
+      Atomics.wait(pause, 0, 0, us / 1000);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 }
 
@@ -79,7 +120,8 @@ export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: 
     // WAL lets task runners in other processes write while the scheduler reads; busy_timeout queues writers.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
-    sqlite.pragma('busy_timeout = 10000');
+    // No SQLite busy wait: retryWhileBusy waits in finer steps (see there).
+    sqlite.pragma('busy_timeout = 0');
     kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   if (opts.migrate) await migrateToLatest(kysely, dialect);
