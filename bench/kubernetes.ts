@@ -361,23 +361,30 @@ const round = (v: number, digits = 1) => Number(v.toFixed(digits));
 
 const median = (xs: number[]) => percentile(xs, 50);
 
-type Which = 'raw' | 'rawDefault' | 'exec';
+type Which = 'raw' | 'rawDefault' | 'rawWatch' | 'exec';
 
 /**
  * `rounds` rounds of (raw keep-alive, raw default, executor at the default podCreationBatchSize). The ratio is
  * against the raw client with the executor's HTTP agent (keep-alive), so it measures what the executor adds on
  * top of the client; the default client (a new connection per request) is shown beside it.
  */
-async function launchRows(h: FloeHarness, cluster: ClusterProc, raw: { keepAlive: CoreV1Api; plain: CoreV1Api }, sample: V1Pod, n: number, latencyMs: number, warm: LaunchResult | null): Promise<BenchRow[]> {
+async function launchRows(h: FloeHarness, cluster: ClusterProc, raw: { keepAlive: CoreV1Api; plain: CoreV1Api; kc: KubeConfig }, sample: V1Pod, n: number, latencyMs: number, warm: LaunchResult | null): Promise<BenchRow[]> {
   const rounds: Record<Which, LaunchResult>[] = [];
   for (let i = 0; i < n; i++) {
     const rawKA = await rawCreateRate(raw.keepAlive, 'bench-raw', LAUNCH_TASKS, sample, `k${latencyMs}-${i}`);
+    await deleteAllPods(raw.plain, 'bench-raw');
+    // Diagnostic: the same with a watch open on the namespace, as the executor's informer has — the API
+    // server then also encodes and sends every created pod once more.
+    const w = watchPhases(raw.kc, 'bench-raw');
+    await w.ready;
+    const rawWatch = await rawCreateRate(raw.keepAlive, 'bench-raw', LAUNCH_TASKS, sample, `w${latencyMs}-${i}`);
+    w.stop();
     await deleteAllPods(raw.plain, 'bench-raw');
     const rawDefault = await rawCreateRate(raw.plain, 'bench-raw', LAUNCH_TASKS, sample, `r${latencyMs}-${i}`);
     await deleteAllPods(raw.plain, 'bench-raw');
     const exec = await executorLaunchRate(h, cluster, raw.plain, 'bench-exec', BATCH);
     await deleteAllPods(raw.plain, 'bench-exec');
-    rounds.push({ raw: rawKA, rawDefault, exec });
+    rounds.push({ raw: rawKA, rawDefault, rawWatch, exec });
   }
   const rates = (which: Which) => rounds.map((r) => r[which].rate);
   const list = (which: Which) => rates(which).map((x) => round(x, 0)).join(', ');
@@ -398,6 +405,7 @@ async function launchRows(h: FloeHarness, cluster: ClusterProc, raw: { keepAlive
         `podCreationBatchSize ${BATCH}, podCreationConcurrency ${CONCURRENCY} (the defaults); medians of ${n} rounds (${list('exec')} pods/s; raw keep-alive ${list('raw')}); ` +
         `ratio = median of round ratios (${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
         `vs the default client (a new connection per request: ${list('rawDefault')} pods/s) ${round(median(vsDefault), 2)}; ` +
+        `raw keep-alive with a watch open on the namespace ${list('rawWatch')} pods/s (executor/that ${round(median(rounds.map((r) => r.exec.rate / r.rawWatch.rate)), 2)}); ` +
         `${round(median(rounds.map((r) => r.exec.loops!)), 0)} scheduler loops in the window; ` +
         `bench-process CPU ${cpu('exec')} ms/pod vs raw keep-alive ${cpu('raw')}, raw default ${cpu('rawDefault')}` +
         (warm
@@ -423,7 +431,7 @@ export async function benchKubernetes(): Promise<BenchRow[]> {
     const kcKeepAlive = new KubeConfig();
     kcKeepAlive.loadFromFile(cluster.kubeconfigPath);
     useKeepAliveAgents(kcKeepAlive);
-    const raw = { keepAlive: kcKeepAlive.makeApiClient(CoreV1Api), plain: core };
+    const raw = { keepAlive: kcKeepAlive.makeApiClient(CoreV1Api), plain: core, kc: kcKeepAlive };
     for (const ns of ['bench-exec', 'bench-raw', 'bench-cold', 'bench-lat']) await core.createNamespace({ body: { metadata: { name: ns } } });
 
     // (1) Launch rate, kubelet paused: pods are only created. Raw and executor runs alternate and each ratio
