@@ -4,6 +4,18 @@ import { queueConfigFields } from '../executors/queue/settings.ts';
 
 const seconds = z.number().nonnegative();
 
+/** RFC 6750 token characters; at least 16 so a guessable word is refused. */
+export const API_TOKEN_PATTERN = /^[A-Za-z0-9._~+/-]+=*$/;
+export const API_TOKEN_MIN_LENGTH = 16;
+const apiToken = z
+  .string()
+  .min(API_TOKEN_MIN_LENGTH, `expected a token of at least ${API_TOKEN_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`)
+  .regex(API_TOKEN_PATTERN, 'expected a token of letters, digits and - . _ ~ + / (then = padding)');
+/** A list of tokens, or (from an environment variable) one string of comma-separated tokens. */
+const apiTokenList = z
+  .preprocess((v) => (typeof v === 'string' ? v.split(',').map((t) => t.trim()).filter(Boolean) : v), z.array(apiToken))
+  .default([]);
+
 export const configSchema = z
   .object({
     core: z
@@ -90,6 +102,23 @@ export const configSchema = z
     hybrid: z
       .object({
         kubernetesQueue: z.string().default('kubernetes'),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        /** Address `floe api` listens on (`--host` overrides). */
+        host: z.string().min(1).default('0.0.0.0'),
+        /** TCP port of `floe api` (`--port` overrides); 0 picks a free one. */
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** `token`: every /api/v1 request needs a bearer token. `none` serves without authentication and must be set explicitly. */
+        auth: z.enum(['token', 'none']).default('token'),
+        /** Tokens allowed to read (GET). */
+        readTokens: apiTokenList,
+        /** Tokens allowed to read and write (POST, PATCH, PUT, DELETE). */
+        adminTokens: apiTokenList,
+        /** File of `<role> <token>` lines (role `read` or `admin`), e.g. a mounted Secret; re-read when it changes. */
+        tokensFile: z.string().nullable().default(null),
       })
       .strict()
       .prefault({}),

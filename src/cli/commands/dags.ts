@@ -3,11 +3,13 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { SingleBar } from 'cli-progress';
 import { InProcessExecutor } from '../../executors/inprocess.ts';
 import { createBackfillRuns, runIdFor, triggerRun } from '../../scheduler/dag-runs.ts';
+import { listDags, listImportErrors, setDagPaused } from '../../core-queries/dags.ts';
+import { listDagRuns, triggerDagRun } from '../../core-queries/runs.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { makeTimetable } from '../../scheduler/timetable.ts';
 import { parseFormat, printRows } from '../output.ts';
 import { createScheduler, getDag, parseDags, type Runtime } from '../runtime.ts';
-import { parseDateArg, parseJsonObject, withRuntime } from './common.ts';
+import { parseDateArg, parseIntArg, parseJsonObject, withRuntime } from './common.ts';
 
 const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
 
@@ -37,12 +39,9 @@ export function registerDagsCommands(program: Command): void {
     .action((o) =>
       withRuntime(async (rt) => {
         await parseDags(rt);
-        const rows = await rt.db.kysely.selectFrom('dag').select(['dag_id', 'fileloc', 'is_paused', 'serialized']).where('is_active', '=', 1).orderBy('dag_id').execute();
+        const { rows } = await listDags(rt.db.kysely);
         printRows(
-          rows.map((r) => {
-            const d = JSON.parse(r.serialized) as { schedule: unknown; tasks: unknown[]; tags: string[] };
-            return { dag_id: r.dag_id, fileloc: r.fileloc, schedule: d.schedule, tasks: d.tasks.length, paused: r.is_paused === 1, tags: d.tags.join(',') };
-          }),
+          rows.map((r) => ({ dag_id: r.dagId, fileloc: r.fileloc, schedule: r.dag.schedule, tasks: r.dag.tasks.length, paused: r.isPaused, tags: r.dag.tags.join(',') })),
           o.output,
         );
       }),
@@ -56,9 +55,8 @@ export function registerDagsCommands(program: Command): void {
     .action((o) =>
       withRuntime(async (rt) => {
         await parseDags(rt);
-        let q = rt.db.kysely.selectFrom('import_error').select(['kind', 'fileloc', 'line', 'dag_id', 'task_id', 'message']).orderBy('fileloc').orderBy('id');
-        if (!o.warnings) q = q.where('kind', '=', 'error');
-        printRows(await q.execute(), o.output);
+        const { rows } = await listImportErrors(rt.db.kysely, { kinds: o.warnings ? ['error', 'warning'] : ['error'] });
+        printRows(rows.map((r) => ({ kind: r.kind, fileloc: r.fileloc, line: r.line, dag_id: r.dag_id, task_id: r.task_id, message: r.message })), o.output);
       }),
     );
 
@@ -68,8 +66,7 @@ export function registerDagsCommands(program: Command): void {
       .description(`${name} a DAG (paused DAGs get no new runs and queue no tasks)`)
       .action((dagId) =>
         withRuntime(async (rt) => {
-          const r = await rt.db.kysely.updateTable('dag').set({ is_paused: paused }).where('dag_id', '=', dagId).executeTakeFirst();
-          if (Number(r.numUpdatedRows) !== 1) throw new Error(`no DAG "${dagId}"`);
+          if (!(await setDagPaused(rt.db.kysely, dagId, paused === 1))) throw new Error(`no DAG "${dagId}"`);
           console.log(`${dagId} is ${paused ? 'paused' : 'unpaused'}`);
         }),
       );
@@ -83,7 +80,7 @@ export function registerDagsCommands(program: Command): void {
     .action((dagId, o) =>
       withRuntime(async (rt) => {
         const dag = await getDag(rt, dagId);
-        const runId = await triggerRun(rt.db.kysely, dag, {
+        const runId = await triggerDagRun(rt.db.kysely, dag, {
           conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined,
           logicalDate: o.logicalDate ? parseDateArg(o.logicalDate, '--logical-date') : undefined,
           runId: o.runId,
@@ -101,14 +98,8 @@ export function registerDagsCommands(program: Command): void {
     .addOption(outputOption())
     .action((o) =>
       withRuntime(async (rt) => {
-        let q = rt.db.kysely
-          .selectFrom('dag_run')
-          .select(['dag_id', 'run_id', 'run_type', 'state', 'logical_date', 'start_date', 'end_date'])
-          .orderBy('logical_date', 'desc')
-          .limit(Number(o.limit));
-        if (o.dagId) q = q.where('dag_id', '=', o.dagId);
-        if (o.state) q = q.where('state', '=', o.state);
-        printRows(await q.execute(), o.output);
+        const { rows } = await listDagRuns(rt.db.kysely, { dagId: o.dagId, states: o.state ? [o.state] : undefined, limit: parseIntArg(o.limit, '--limit') });
+        printRows(rows.map((r) => ({ dag_id: r.dag_id, run_id: r.run_id, run_type: r.run_type, state: r.state, logical_date: r.logical_date, start_date: r.start_date, end_date: r.end_date })), o.output);
       }),
     );
 

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { databaseUrl, loadConfig } from '../../config/load.ts';
 import { openDb } from '../../db/connect.ts';
 import { FLOE_TABLES } from '../../db/schema.ts';
+import { listPools, setPool } from '../../core-queries/pools.ts';
 import { latestMigrationName, migrateToLatest } from '../../db/migrations.ts';
 import { parseFormat, printRows } from '../output.ts';
 import { parseIntArg, withRuntime } from './common.ts';
@@ -60,18 +61,14 @@ export function registerDbCommands(program: Command): void {
   pools
     .command('list')
     .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat))
-    .action((o) => withRuntime(async (rt) => printRows(await rt.db.kysely.selectFrom('pool').selectAll().orderBy('name').execute(), o.output)));
+    .action((o) => withRuntime(async (rt) => printRows((await listPools(rt.db.kysely)).rows.map((p) => ({ name: p.name, slots: p.slots, description: p.description })), o.output)));
   pools
     .command('set <name> <slots> [description]')
     .action((name, slots, description) =>
       withRuntime(async (rt) => {
         const n = parseIntArg(slots, 'slots');
-        if (n < 0) throw new Error('slots: expected 0 or more');
-        await rt.db.kysely
-          .insertInto('pool')
-          .values({ name, slots: n, description: description ?? null })
-          .onConflict((oc) => oc.column('name').doUpdateSet({ slots: n, ...(description ? { description } : {}) }))
-          .execute();
+        // An empty description keeps the current one, as an omitted one does.
+        await setPool(rt.db.kysely, name, n, description || undefined);
         console.log(`pool ${name}: ${n} slots`);
       }),
     );

@@ -1,13 +1,12 @@
 // floe tasks …
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
-import { getTI } from '../../db/task-instances.ts';
+import { locateTaskLog } from '../../core-queries/logs.ts';
+import { taskInstancesOfRun, tryHistory } from '../../core-queries/task-instances.ts';
 import { runTaskTry } from '../../worker/runner.ts';
 import { registerTaskRun } from './task-run.ts';
-import { taskLogPath } from '../../worker/task-log.ts';
 import { parseFormat, printRows } from '../output.ts';
-import { followPodLog, podRefOf, readPodLog } from '../../kubernetes/pod-logs.ts';
+import { followPodLog, readPodLog } from '../../kubernetes/pod-logs.ts';
 import { getDag, kubeApi, type Runtime } from '../runtime.ts';
 import { parseIntArg, withRuntime } from './common.ts';
 import { triggerRun } from '../../scheduler/dag-runs.ts';
@@ -65,15 +64,12 @@ export function registerTasksCommands(program: Command): void {
     .addOption(outputOption())
     .action((dagId, runId, o) =>
       withRuntime(async (rt) => {
-        const rows = await rt.db.kysely
-          .selectFrom('task_instance')
-          .select(['task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date', 'hostname', 'external_executor_id', 'reason'])
-          .where('dag_id', '=', dagId)
-          .where('run_id', '=', runId)
-          .orderBy('task_id')
-          .execute();
+        const { rows } = await taskInstancesOfRun(rt.db.kysely, dagId, runId);
         if (!rows.length) throw new Error(`no task instances for DAG ${dagId} run ${runId}`);
-        printRows(rows, o.output);
+        printRows(
+          rows.map((r) => ({ task_id: r.task_id, map_index: r.map_index, state: r.state, try_number: r.try_number, start_date: r.start_date, end_date: r.end_date, hostname: r.hostname, external_executor_id: r.external_executor_id, reason: r.reason })),
+          o.output,
+        );
       }),
     );
 
@@ -83,25 +79,8 @@ export function registerTasksCommands(program: Command): void {
     .addOption(outputOption())
     .action((dagId, runId, o) =>
       withRuntime(async (rt) => {
-        const tries = await rt.db.kysely
-          .selectFrom('task_instance_history')
-          .select(['task_id', 'try_number', 'state', 'start_date', 'end_date', 'reason'])
-          .where('dag_id', '=', dagId)
-          .where('run_id', '=', runId)
-          .execute();
-        const launches = await rt.db.kysely
-          .selectFrom('task_launch_failure')
-          .select(['task_id', 'try_number', 'recorded_at', 'reason'])
-          .where('dag_id', '=', dagId)
-          .where('run_id', '=', runId)
-          .execute();
-        const rows = [
-          ...tries.map((t) => ({ ...t, at: t.end_date ?? '' })),
-          ...launches.map((l) => ({ task_id: l.task_id, try_number: l.try_number, state: 'launch_failed', start_date: null, end_date: l.recorded_at, reason: l.reason, at: l.recorded_at })),
-        ]
-          // Launch failures of a try come before the row that ended it (same millisecond included).
-          .sort((a, b) => a.task_id.localeCompare(b.task_id) || a.try_number - b.try_number || Number(a.state !== 'launch_failed') - Number(b.state !== 'launch_failed') || a.at.localeCompare(b.at));
-        printRows(rows.map(({ at: _at, ...r }) => r), o.output);
+        const rows = await tryHistory(rt.db.kysely, dagId, runId);
+        printRows(rows.map((r) => ({ task_id: r.task_id, try_number: r.try_number, state: r.state, start_date: r.start_date, end_date: r.end_date, reason: r.reason })), o.output);
       }),
     );
 
@@ -114,22 +93,14 @@ export function registerTasksCommands(program: Command): void {
     .action((dagId, taskId, runId, o) =>
       withRuntime(async (rt) => {
         const key = { dagId, taskId, runId, mapIndex: parseIntArg(o.mapIndex, '--map-index') };
-        const ti = await getTI(rt.db.kysely, key);
-        let tryNumber = o.try ? parseIntArg(o.try, '--try') : null;
-        const dir = path.dirname(taskLogPath(rt.cfg.logging.logsFolder!, key, 1));
-        const tries = existsSync(dir) ? readdirSync(dir).map((f) => /^attempt=(\d+)\.log$/.exec(f)?.[1]).filter(Boolean).map(Number) : [];
-        tryNumber ??= Math.max(ti?.try_number ?? 0, ...tries);
-        const file = taskLogPath(rt.cfg.logging.logsFolder!, key, tryNumber);
-        // The current try of a task instance that ran in a pod: its log may be only in the pod so far.
-        const pod = ti && ti.try_number === tryNumber ? podRefOf(ti.external_executor_id) : null;
-        if (pod && (o.follow || !existsSync(file))) {
+        const src = await locateTaskLog(rt.db.kysely, rt.cfg.logging.logsFolder!, key, o.try ? parseIntArg(o.try, '--try') : null, { preferPod: !!o.follow });
+        if (src.kind === 'pod') {
           const api = kubeApi(rt.cfg);
-          if (o.follow) await followPodLog(api, pod, process.stdout);
-          else process.stdout.write(await readPodLog(api, pod));
+          if (o.follow) await followPodLog(api, src.pod, process.stdout);
+          else process.stdout.write(await readPodLog(api, src.pod));
           return;
         }
-        if (!tryNumber || !existsSync(file)) throw new Error(`no log for ${dagId}.${taskId} run ${runId}${tryNumber ? ` try ${tryNumber}: ${file} does not exist` : ` in ${dir}`}`);
-        process.stdout.write(readFileSync(file));
+        process.stdout.write(readFileSync(src.file));
       }),
     );
 }
