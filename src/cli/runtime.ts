@@ -13,6 +13,7 @@ import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.
 import { createHybridExecutor } from '../executors/hybrid/hybrid-executor.ts';
 import { createQueueExecutor } from '../executors/queue/queue-executor.ts';
 import { type Executor, type ExecutorOptions, type TIKey, tiKeyString } from '../executors/types.ts';
+import { liveSchedulerIds } from '../db/jobs.ts';
 import { readTries, tryIsOver } from '../db/task-instances.ts';
 import { KubeApi, makeKubeConfig } from '../kubernetes/client.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
@@ -146,7 +147,13 @@ export function createKubernetesExecutor(rt: Runtime, opts: ExecutorOptions): Ku
       sweepIntervalMs: k.orphanSweepInterval * 1000,
       logsFolder: rt.cfg.logging.logsFolder,
     },
-    { ...opts, log: rt.log, tryIsOver: (tries) => triesAreOver(rt.db, tries) },
+    {
+      ...opts,
+      log: rt.log,
+      tryIsOver: (tries) => triesAreOver(rt.db, tries),
+      // The orphan sweep leaves live schedulers' pods to them.
+      schedulersAlive: (ids) => liveSchedulerIds(rt.db.kysely, ids, rt.cfg.scheduler.healthCheckThreshold * 1000),
+    },
   );
 }
 
