@@ -16,6 +16,11 @@ export interface FaultConfig {
   errorPathPattern: string;
   /** Deterministic: answer the next N matching requests with an error (before errorRate applies). */
   failNext: number;
+  /**
+   * The next N matching requests other than GET are carried out, then answered with an error
+   * (errorCodes[0]): a response lost after the API server stored the change, as a timeout or proxy error.
+   */
+  failAfterWriteNext: number;
   /** Added to every API request, in milliseconds. */
   latencyMs: number;
   /** End each watch stream this long after it started (0 = never). */
@@ -42,6 +47,7 @@ export function defaultFaults(): FaultConfig {
     errorMethods: [],
     errorPathPattern: '',
     failNext: 0,
+    failAfterWriteNext: 0,
     latencyMs: 0,
     closeWatchAfterMs: 0,
     closeWatchAfterEvents: 0,
@@ -70,6 +76,7 @@ export const faultPatchSchema = z
       }
     }, 'expected a valid regular expression'),
     failNext: nonNegInt,
+    failAfterWriteNext: nonNegInt,
     latencyMs: nonNegInt,
     closeWatchAfterMs: nonNegInt,
     closeWatchAfterEvents: nonNegInt,
@@ -178,6 +185,15 @@ export class Faults {
     const code = decideInjectedError(this.cfg, state, method, path, this.rand);
     this.cfg.failNext = state.failNext;
     return code;
+  }
+
+  /** Whether this (non-GET) request is carried out and then answered with an error; consumes one failAfterWriteNext. */
+  failAfterWrite(method: string, path: string): number | null {
+    if (method === 'GET' || this.cfg.failAfterWriteNext <= 0) return null;
+    if (this.cfg.errorMethods.length && !this.cfg.errorMethods.includes(method)) return null;
+    if (this.cfg.errorPathPattern && !new RegExp(this.cfg.errorPathPattern).test(path)) return null;
+    this.cfg.failAfterWriteNext -= 1;
+    return this.cfg.errorCodes[0];
   }
 
   /** Consumes one forced 410 if any is pending. */

@@ -459,6 +459,12 @@ export function createApiServer(deps: ServerDeps): http.Server {
     if (watchPrefix) segs = segs.slice(1);
     const route = routeApiV1(segs, watchPrefix);
     if (!route) throw pathNotFound();
+    const lostResponse = faults.failAfterWrite(method, path);
+    if (lostResponse !== null) {
+      // Carry the change out, answering into a response nobody reads; the client gets the error.
+      await serveResource(req, new http.ServerResponse(req), route, q, body);
+      throw injectedFailure(lostResponse, faults.config.retryAfterSeconds);
+    }
     await serveResource(req, res, route, q, body);
   }
 

@@ -61,6 +61,17 @@ describe('injected errors', () => {
     assert.deepEqual(h.cluster.podCreationLog.filter((c) => c.name.startsWith('fn')).map((c) => c.name), ['fn2']);
   });
 
+  it('failAfterWriteNext carries the write out, then answers with an error (a lost response)', async () => {
+    h.cluster.faults.set({ failAfterWriteNext: 1, errorCodes: [504] });
+    await listPods(); // reads are not affected
+    const lost = await expectApiError(h.core.createNamespacedPod({ namespace: 'default', body: podSpec('lost-reply', ['true']) }));
+    assert.equal(lost.code, 504);
+    assert.equal((await h.core.readNamespacedPod({ namespace: 'default', name: 'lost-reply' })).metadata!.name, 'lost-reply');
+    assert.equal(h.cluster.faults.get().failAfterWriteNext, 0);
+    const again = await expectApiError(h.core.createNamespacedPod({ namespace: 'default', body: podSpec('lost-reply', ['true']) }));
+    assert.deepEqual([again.code, again.reason], [409, 'AlreadyExists']);
+  });
+
   it('errorPathPattern limits errors to matching paths', async () => {
     h.cluster.faults.set({ errorRate: 1, errorCodes: [500], errorPathPattern: '/configmaps' });
     await listPods();

@@ -46,6 +46,8 @@ interface Launch {
   work: Workload;
   attempt: number;
   notBefore: number;
+  /** The pod as built; a retry after an unanswered create sends the same name, so it can never make a second pod. */
+  pod?: V1Pod;
 }
 
 interface Tracked {
@@ -202,7 +204,7 @@ export class KubernetesExecutor implements Executor {
     const { work } = l;
     let pod: V1Pod;
     try {
-      pod = (
+      pod = l.pod ??= (
         await buildWorkerPod({
           dagId: work.key.dagId,
           taskId: work.key.taskId,
@@ -228,16 +230,18 @@ export class KubernetesExecutor implements Executor {
       return;
     }
     try {
-      const created = await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod }));
-      const t: Tracked = { key: work.key, tryNumber: work.tryNumber, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
-      this.tracked.set(tryKey(work.key, work.tryNumber), t);
-      this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
-      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
+      this.trackCreated(work, namespace, await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod })));
     } catch (e) {
       const c = classifyError(e);
       l.attempt++;
+      if (c.kind === 'conflict') {
+        // Our own earlier create, whose answer was lost (timeout, 5xx after storing, dropped connection)?
+        const mine = await this.ownPodNamed(namespace, pod.metadata!.name!, work);
+        if (mine) return this.trackCreated(work, namespace, mine);
+        // Another pod has the name: the next build draws a fresh random suffix.
+        l.pod = undefined;
+      }
       if (c.kind === 'conflict' || (c.kind === 'retry' && l.attempt <= this.cfg.publishMaxRetries)) {
-        // 409: another pod has the name; the next build draws a fresh random suffix.
         l.notBefore = Date.now() + (c.kind === 'retry' ? (c.afterMs ?? backoffMs(l.attempt)) : 0);
         if (c.kind === 'conflict' && l.attempt > this.cfg.publishMaxRetries + 5) {
           this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', infraFailure: true, reason: `could not create a pod with a free name: ${apiMessage(e)}` });
@@ -253,6 +257,25 @@ export class KubernetesExecutor implements Executor {
         const reason = c.kind === 'retry' ? `pod creation failed after ${l.attempt} tries: ${apiMessage(e)}` : `pod creation refused: ${c.message}`;
         this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', infraFailure: c.kind === 'retry', reason });
       }
+    }
+  }
+
+  private trackCreated(work: Workload, namespace: string, created: V1Pod): void {
+    const t: Tracked = { key: work.key, tryNumber: work.tryNumber, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
+    this.tracked.set(tryKey(work.key, work.tryNumber), t);
+    this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
+    this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
+  }
+
+  /** The pod of that name if it is this try's, launched by this scheduler; null otherwise or when it cannot be read. */
+  private async ownPodNamed(namespace: string, name: string, work: Workload): Promise<V1Pod | null> {
+    try {
+      const pod = await this.api.call((c) => c.readNamespacedPod({ namespace, name }));
+      const of = podTry(pod);
+      const same = of !== null && of.tryNumber === work.tryNumber && tiKeyString(of.key) === tiKeyString(work.key);
+      return same && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp ? pod : null;
+    } catch {
+      return null;
     }
   }
 

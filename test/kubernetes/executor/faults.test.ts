@@ -68,3 +68,18 @@ test('watch streams dropped every few events and forced 410 Gone lose no pod eve
   }
   assert.equal(await floePodsLeft(), 0);
 });
+
+test('a create whose answer is lost after the pod was stored is retried under the same name: still one pod per try', async () => {
+  const before = k.cluster.podCreationLog.length;
+  // The first three pod creates are stored, then answered 504 (a timeout): the retry meets 409 AlreadyExists.
+  k.cluster.faults.set({ failAfterWriteNext: 3, errorCodes: [504], errorMethods: ['POST'], errorPathPattern: '/pods$', retryAfterSeconds: 0 });
+  try {
+    const runId = await runWithFaults();
+    const hist = await k.h.history('many', runId);
+    assert.deepEqual(hist.map((r) => [r.task_id, r.try_number, r.state]).filter(([, , s]) => s !== 'success'), [], 'no try failed or was relaunched');
+  } finally {
+    k.cluster.faults.clear();
+  }
+  assert.equal(k.cluster.faults.get().failAfterWriteNext, 0, 'the lost answers happened');
+  assert.equal(k.cluster.podCreationLog.length - before, 11, 'one pod per task, even for the creates answered with an error');
+});
