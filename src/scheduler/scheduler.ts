@@ -12,6 +12,7 @@ import { nowIso } from '../util/time.ts';
 import { createDueRuns } from './dag-runs.ts';
 import { decideRunState, decideTaskChanges, failureState, retryDelaySeconds } from './decisions.ts';
 import { queueScheduledTasks, taskOf } from './queueing.ts';
+import { RunTaskInstances } from './run-task-instances.ts';
 import { isTIState, type TIState } from './states.ts';
 
 export interface SchedulerOptions {
@@ -64,6 +65,7 @@ const JOB_HEARTBEAT_MS = 5000;
 export class Scheduler {
   jobId = 0;
   private readonly dags = new Map<string, CachedDag>();
+  private readonly runTis = new RunTaskInstances();
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private stopped = false;
@@ -159,6 +161,7 @@ export class Scheduler {
     }
     if (now.getTime() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now.getTime();
+      this.runTis.prune(now.getTime());
       await this.housekeeping(now);
     }
   }
@@ -321,12 +324,7 @@ export class Scheduler {
       const decidedAt = nowIso();
       // Mark first: a try finishing while we decide clears the mark again, so no change is missed.
       await db.updateTable('dag_run').set({ last_scheduling_decision: decidedAt }).where('dag_id', '=', run.dag_id).where('run_id', '=', run.run_id).execute();
-      const tis = await db
-        .selectFrom('task_instance')
-        .select(['task_id', 'state', 'try_number', 'next_retry_at'])
-        .where('dag_id', '=', run.dag_id)
-        .where('run_id', '=', run.run_id)
-        .execute();
+      const tis = await this.runTis.read(db, run.dag_id, run.run_id, now.getTime());
       // Tasks added to the DAG after the run started get their task instances now.
       const have = new Set(tis.map((t) => t.task_id));
       const missing = cached.dag.tasks.filter((t) => !have.has(t.taskId));
@@ -363,6 +361,7 @@ export class Scheduler {
               }
         });
       }
+      this.runTis.changed(run.dag_id, run.run_id, changes.map((c) => c.taskId));
       const states = new Map(rows.map((r) => [r.taskId, r.state]));
       for (const c of changes) states.set(c.taskId, c.to);
       const runState = decideRunState(cached.dag, states);
@@ -376,6 +375,7 @@ export class Scheduler {
           .where('last_scheduling_decision', '=', decidedAt)
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 1) {
+          this.runTis.forget(run.dag_id, run.run_id);
           this.o.log.info({ dagId: run.dag_id, runId: run.run_id, state: runState }, 'DAG run finished');
           this.o.onRunFinished?.(run.dag_id, run.run_id, runState);
           this.woken = true; // room for the next queued run

@@ -1,0 +1,83 @@
+// The task instances of running DAG runs, as the scheduler's trigger-rule pass needs them, read incrementally.
+// Reading every row of a run on every pass made long runs quadratic (a 1,500-task run: 2.8 ms per pass, most of
+// the scheduler's time). Finished rows rarely change, so each pass reads only the unfinished rows plus the rows
+// that left that set since the previous pass; a full read every FULL_READ_MS catches what that cannot see (a
+// finished row changed to another finished state by someone else).
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { FINISHED_STATES, type TIState } from './states.ts';
+
+export interface RunTiRow {
+  task_id: string;
+  state: string;
+  try_number: number;
+  next_retry_at: string | null;
+}
+
+interface Entry {
+  finished: Map<string, RunTiRow>;
+  /** Task ids unfinished at the last read, or changed by this scheduler since: read again next time. */
+  open: Set<string>;
+  fullReadAt: number;
+  usedAt: number;
+}
+
+const FULL_READ_MS = 30_000;
+/** Entries of runs not looked at for this long are dropped (the run ended elsewhere, or was deleted). */
+const IDLE_MS = 10 * 60_000;
+const FINISHED = [...FINISHED_STATES];
+const COLUMNS = ['task_id', 'state', 'try_number', 'next_retry_at'] as const;
+
+const isFinished = (state: string) => FINISHED_STATES.has(state as TIState);
+
+export class RunTaskInstances {
+  private readonly runs = new Map<string, Entry>();
+
+  /** Every task instance row of the run, as of now. */
+  async read(db: Kysely<Database>, dagId: string, runId: string, nowMs: number): Promise<RunTiRow[]> {
+    const id = `${dagId}\u0000${runId}`;
+    const e = this.runs.get(id);
+    const ofRun = () => db.selectFrom('task_instance').select(COLUMNS).where('dag_id', '=', dagId).where('run_id', '=', runId);
+    if (!e || nowMs - e.fullReadAt >= FULL_READ_MS) {
+      const all = await ofRun().execute();
+      this.runs.set(id, {
+        finished: new Map(all.filter((r) => isFinished(r.state)).map((r) => [r.task_id, r])),
+        open: new Set(all.filter((r) => !isFinished(r.state)).map((r) => r.task_id)),
+        fullReadAt: nowMs,
+        usedAt: nowMs,
+      });
+      return all;
+    }
+    e.usedAt = nowMs;
+    const open = await ofRun().where('state', 'not in', FINISHED).execute();
+    const stillOpen = new Set(open.map((r) => r.task_id));
+    const left = [...e.open].filter((t) => !stillOpen.has(t));
+    for (let i = 0; i < left.length; i += 500) {
+      for (const r of await ofRun().where('task_id', 'in', left.slice(i, i + 500)).execute()) {
+        if (isFinished(r.state)) e.finished.set(r.task_id, r);
+        else open.push(r); // unfinished again between the two reads
+      }
+    }
+    for (const r of open) e.finished.delete(r.task_id);
+    e.open = new Set(open.map((r) => r.task_id));
+    return [...e.finished.values(), ...open];
+  }
+
+  /** This scheduler changed these rows: read them from the database next time. */
+  changed(dagId: string, runId: string, taskIds: string[]): void {
+    const e = this.runs.get(`${dagId}\u0000${runId}`);
+    if (!e) return;
+    for (const t of taskIds) {
+      e.finished.delete(t);
+      e.open.add(t);
+    }
+  }
+
+  forget(dagId: string, runId: string): void {
+    this.runs.delete(`${dagId}\u0000${runId}`);
+  }
+
+  prune(nowMs: number): void {
+    for (const [id, e] of this.runs) if (nowMs - e.usedAt >= IDLE_MS) this.runs.delete(id);
+  }
+}
