@@ -139,6 +139,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('task_launch_failure_ti').on('task_launch_failure').columns(['dag_id', 'run_id', 'task_id']).execute();
       },
     },
+    '0003_task_instance_run_state': {
+      async up(db: AnyDb) {
+        // The scheduler reads a run's unfinished task instances every pass (run-task-instances.ts).
+        await db.schema.createIndex('task_instance_run_state').on('task_instance').columns(['dag_id', 'run_id', 'state']).execute();
+      },
+    },
   };
 }
 

@@ -5,7 +5,7 @@
 // finished row changed to another finished state by someone else).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { FINISHED_STATES, type TIState } from './states.ts';
+import { FINISHED_STATES, TI_STATES, type TIState } from './states.ts';
 
 export interface RunTiRow {
   task_id: string;
@@ -25,7 +25,8 @@ interface Entry {
 const FULL_READ_MS = 30_000;
 /** Entries of runs not looked at for this long are dropped (the run ended elsewhere, or was deleted). */
 const IDLE_MS = 10 * 60_000;
-const FINISHED = [...FINISHED_STATES];
+/** `in` the unfinished states, not `not in` the finished ones: an index range per state (task_instance_run_state). */
+const UNFINISHED = TI_STATES.filter((s) => !FINISHED_STATES.has(s));
 const COLUMNS = ['task_id', 'state', 'try_number', 'next_retry_at'] as const;
 
 const isFinished = (state: string) => FINISHED_STATES.has(state as TIState);
@@ -49,7 +50,7 @@ export class RunTaskInstances {
       return all;
     }
     e.usedAt = nowMs;
-    const open = await ofRun().where('state', 'not in', FINISHED).execute();
+    const open = await ofRun().where('state', 'in', UNFINISHED).execute();
     const stillOpen = new Set(open.map((r) => r.task_id));
     const left = [...e.open].filter((t) => !stillOpen.has(t));
     for (let i = 0; i < left.length; i += 500) {
