@@ -1,5 +1,6 @@
 // Every floe command. Commands are thin: parse, call a module, print.
 import { Command } from '@commander-js/extra-typings';
+import { registerApiCommands } from './commands/api.ts';
 import { registerDagsCommands } from './commands/dags.ts';
 import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerDbCommands } from './commands/db.ts';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerDagsCommands(program);
   registerTasksCommands(program);
   registerSchedulerCommands(program);
+  registerApiCommands(program);
   registerKubernetesCommands(program);
   registerWorkerCommands(program);
   registerDevCommands(program);

@@ -1,0 +1,72 @@
+// Errors as API clients see them: `{ status, title, detail }` (RFC 9457 problem details), never a stack trace.
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { QueryError } from '../core-queries/errors.ts';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+export const titleOf = (status: number): string => TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+
+export interface Problem {
+  status: number;
+  title: string;
+  detail: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+export function sendProblem(reply: FastifyReply, status: number, detail: string, headers: Record<string, string> = {}): FastifyReply {
+  const body: Problem = { status, title: titleOf(status), detail };
+  return reply.code(status).headers(headers).type(PROBLEM_TYPE).send(body);
+}
+
+// Socket errors, and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const isConnectionError = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection terminated|timeout exceeded when trying to connect/.test((e as Error)?.message ?? '');
+};
+
+const QUERY_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const;
+
+/** Every error a route throws ends here: known kinds keep their status and message, the rest is a logged 500. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (err instanceof ApiError) return sendProblem(reply, err.status, err.detail, err.headers);
+    if (err instanceof QueryError) return sendProblem(reply, QUERY_STATUS[err.kind], err.publicDetail);
+    if (isConnectionError(err)) {
+      req.log.error({ err }, 'metadata DB unreachable');
+      return sendProblem(reply, 503, 'the metadata database is unreachable; try again later');
+    }
+    if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendProblem(reply, 415, `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/json`);
+    const status = (err as FastifyError).statusCode;
+    // Fastify's own 4xx (malformed JSON, wrong content type, body too large): their messages name the problem.
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendProblem(reply, status, err.message);
+    req.log.error({ err }, 'request failed');
+    return sendProblem(reply, 500, `internal error (request id ${req.id}; the server log has the details)`);
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, `no route ${req.method} ${req.url.split('?')[0]}`));
+}

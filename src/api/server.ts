@@ -1,0 +1,90 @@
+// The REST API: Fastify, bearer-token auth (read / admin), JSON in camelCase, problem-details errors.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.ts';
+import type { Db } from '../db/connect.ts';
+import type { KubeApi } from '../kubernetes/client.ts';
+import { bearerToken, canWrite, isReadMethod, type Principal, TokenStore } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { installErrorHandlers, sendProblem } from './problem.ts';
+import { dagRunRoutes } from './routes/dag-runs.ts';
+import { dagRoutes } from './routes/dags.ts';
+import { healthRoutes } from './routes/health.ts';
+import { poolRoutes } from './routes/pools.ts';
+import { taskInstanceRoutes } from './routes/task-instances.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sent the request (null with api.auth: none). */
+    principal: Principal | null;
+  }
+}
+
+export interface ApiDeps {
+  db: Db;
+  cfg: LoadedConfig;
+  log: Logger;
+  /** The Kubernetes API, for logs of tries running in pods; made on first use. */
+  kube: () => KubeApi;
+  now?: () => Date;
+}
+
+const REALM = 'Bearer realm="floe"';
+const MAX_PARAM_LENGTH = 2000;
+
+/**
+ * Builds the server (not listening yet). Throws AuthConfigError when api.auth is token and no token is
+ * configured, or a token source is invalid.
+ */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const auth = deps.cfg.api.auth;
+  const tokens = new TokenStore(deps.cfg.api, deps.log);
+  let kube: KubeApi | null = null;
+  const ctx: ApiContext = { db: deps.db, cfg: deps.cfg, log: deps.log, now: deps.now ?? (() => new Date()), kube: () => (kube ??= deps.kube()) };
+
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // Run ids can be long (custom ids, ISO dates); the default 100 characters would turn them into 404s.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
+    bodyLimit: 1 << 20,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Errors the router raises before any route (bad URL encoding, over-long parameter): problem details too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      void sendProblem(reply, status, err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'malformed URL (bad percent-encoding)');
+    },
+  });
+  // JSON bodies only: anything else is a 415 naming the content type.
+  app.removeContentTypeParser(['text/plain']);
+  app.decorateRequest('principal', null);
+  installErrorHandlers(app);
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/api/')) return;
+    if (auth === 'none') return;
+    const token = bearerToken(req.headers.authorization);
+    if (token === null) return sendProblem(reply, 401, 'missing bearer token: send "Authorization: Bearer <token>"', { 'www-authenticate': REALM });
+    const who = token === false ? null : tokens.lookup(token);
+    if (!who) return sendProblem(reply, 401, 'invalid bearer token', { 'www-authenticate': `${REALM}, error="invalid_token"` });
+    req.principal = who;
+    if (!isReadMethod(req.method) && !canWrite(who))
+      return sendProblem(reply, 403, `this token may only read: ${req.method} ${req.url.split('?')[0]} needs an admin token`, {
+        'www-authenticate': `${REALM}, error="insufficient_scope"`,
+      });
+  });
+
+  healthRoutes(app, ctx);
+  await app.register(
+    async (v1) => {
+      dagRoutes(v1, ctx);
+      dagRunRoutes(v1, ctx);
+      taskInstanceRoutes(v1, ctx);
+      poolRoutes(v1, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  if (auth === 'none') deps.log.warn('api.auth is none: anyone who reaches this API can trigger runs, pause DAGs and change pools');
+  else deps.log.info({ readTokens: tokens.count('read'), adminTokens: tokens.count('admin') }, 'API token auth on');
+  return app;
+}
