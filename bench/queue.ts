@@ -1,6 +1,7 @@
 // Queue executor benchmarks on SQLite + the machine's Redis: no-op tasks/s end to end (scheduler →
 // QueueExecutor → BullMQ → 2 `floe worker` processes → task runner → DB) against raw BullMQ add→complete
 // jobs/s with 2 workers of the same concurrency on the same Redis, and task-to-task latency along a chain.
+import { readdirSync, readFileSync } from 'node:fs';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { FloeHarness } from '../test/helpers/floe.ts';
 import { startFloe } from '../test/helpers/floe.ts';
@@ -14,7 +15,7 @@ import type { BenchRow } from './types.ts';
 const WORKERS = 2;
 /** Tries at once per worker; the scheduler's parallelism covers both workers. */
 const CONCURRENCY = 4;
-const NOOP_TASKS = 300;
+const NOOP_TASKS = 1000;
 const CHAIN = 30;
 const RAW_JOBS = 2000;
 const TARGET_RATIO = 0.5;
@@ -42,6 +43,36 @@ export async function rawBullmqRate(jobs: number): Promise<number> {
     await q.close();
     await deletePrefix(REDIS_URL, prefix);
   }
+}
+
+/** CPU seconds (user + system) of processes by role, from /proc: where a task's cost goes. Linux only; empty elsewhere. */
+function cpuByRole(workerPids: number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  const stats = new Map<number, { ppid: number; comm: string; cpu: number }>();
+  for (const e of entries) {
+    try {
+      const raw = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const comm = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(e), { ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  const add = (role: string, cpu: number) => out.set(role, (out.get(role) ?? 0) + cpu);
+  for (const [pid, st] of stats) {
+    if (pid === process.pid) add('scheduler', st.cpu);
+    else if (workerPids.includes(pid)) add('workers', st.cpu);
+    else if (workerPids.includes(st.ppid)) add('task processes', st.cpu);
+    else if (st.comm === 'redis-server') add('redis', st.cpu);
+  }
+  return out;
 }
 
 async function runOnce(h: FloeHarness, prefix: string, dagId: string): Promise<{ runId: string; ms: number }> {
@@ -87,7 +118,11 @@ export async function benchQueue(): Promise<BenchRow[]> {
     await Promise.all(workers.map((w) => w.waitFor(/floe worker/, 60_000)));
     // The first run starts every worker's warm task processes: reported on its own.
     const cold = await runOnce(h, prefix, 'bench_q_warm');
+    const workerPids = workers.map((w) => w.pid);
+    const cpu0 = cpuByRole(workerPids);
     const noop = await runOnce(h, prefix, 'bench_q_noop');
+    const cpu1 = cpuByRole(workerPids);
+    const perTask = [...cpu1].map(([role, s]) => `${role} ${(((s - (cpu0.get(role) ?? 0)) * 1000) / NOOP_TASKS).toFixed(2)}`).join(', ');
     const chain = await runOnce(h, prefix, 'bench_q_chain');
     const floeRate = NOOP_TASKS / (noop.ms / 1000);
     const rawRate = await rawBullmqRate(RAW_JOBS);
@@ -100,7 +135,7 @@ export async function benchQueue(): Promise<BenchRow[]> {
       baseline: { metric: `raw BullMQ add→complete (${RAW_JOBS} jobs, same workers/concurrency)`, value: Number(rawRate.toFixed(0)), unit: 'jobs/s' },
       ratio: Number(ratio.toFixed(3)),
       target: `ratio ≥ ${TARGET_RATIO}`,
-      note: 'ratio = Floe/raw; Floe includes the scheduler, DB writes and a task runner (warm process, DAG import cached) per try',
+      note: `ratio = Floe/raw; Floe includes the scheduler, DB writes and a task runner (warm process, DAG import cached) per try; CPU ms per task: ${perTask || 'n/a'}`,
     });
     rows.push({ group: GROUP, metric: `cold start: first run of ${WORKERS * CONCURRENCY * 2} no-op tasks`, value: Number((cold.ms / 1000).toFixed(2)), unit: 's', note: `includes starting ${WORKERS * CONCURRENCY} warm task processes` });
     const gaps = await chainGaps(h, 'bench_q_chain', chain.runId);
