@@ -15,6 +15,7 @@ process.on('message', (msg: QueueChildRequest) => {
   void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue' }, msg.key, msg.tryNumber)
     .then((o): QueueChildReply => ({ type: 'done', ran: o.ran, state: o.ran ? o.state : null, reason: o.reason }))
     .catch((e: Error): QueueChildReply => ({ type: 'done', ran: false, state: null, reason: `task runner error: ${e?.message ?? e}` }))
-    .then((reply) => process.send?.(reply));
+    // A send that fails means the worker is gone: the try ends with it (see 'disconnect' above).
+    .then((reply) => process.send?.(reply, (err: Error | null) => err && process.exit(0)));
 });
 process.send({ type: 'ready' } satisfies QueueChildReply);

@@ -22,6 +22,7 @@ process.on('message', (msg: WarmRequest) => {
     .then((o) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason } as WarmReply, timedOut: o.ran && o.timedOut === true }))
     .catch((e: Error) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` } as WarmReply, timedOut: false }))
     // A timed-out task may still be running inside this process: never reuse it for another try.
-    .then(({ reply, timedOut }) => process.send!(reply, () => timedOut && process.exit(0)));
+    // A send that fails means the executor is gone (scheduler killed): nothing to report to, so leave quietly.
+    .then(({ reply, timedOut }) => process.send!(reply, (err: Error | null) => (err || timedOut) && process.exit(0)));
 });
 process.send!({ type: 'ready' } satisfies WarmReply);
