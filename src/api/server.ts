@@ -31,6 +31,8 @@ export interface ApiDeps {
 
 const REALM = 'Bearer realm="floe"';
 const MAX_PARAM_LENGTH = 2000;
+/** Routes served without a token (probes). */
+const PUBLIC_ROUTES = new Set(['/health', '/health/live']);
 
 /**
  * Builds the server (not listening yet). Throws AuthConfigError when api.auth is token and no token is
@@ -60,9 +62,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   installErrorHandlers(app);
 
+  // Deny by default: every route but the public ones, and every unmatched URL, needs a token. Decided on the
+  // matched route, not on the raw URL (which may spell /api/ percent-encoded).
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/')) return;
     if (auth === 'none') return;
+    const route = req.routeOptions.url;
+    if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     const token = bearerToken(req.headers.authorization);
     if (token === null) return sendProblem(reply, 401, 'missing bearer token: send "Authorization: Bearer <token>"', { 'www-authenticate': REALM });
     const who = token === false ? null : tokens.lookup(token);

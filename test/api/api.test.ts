@@ -53,6 +53,10 @@ for (const dialect of await dialects()) {
       expectProblem(await api.call('GET', '/api/v1/dags', { token: null, headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } }), 401, /invalid bearer token/);
       // Unknown routes are not revealed without a token.
       expectProblem(await api.call('GET', '/api/v1/secret-route', { token: null }), 401, /missing bearer token/);
+      // However the path is spelled, a route needs its token (/%61pi/ routes to /api/).
+      for (const path of ['/%61pi/v1/dags', '/api/v1/%64ags', '/api/v1/dags/', '/api/v1//dags', '/api/v1/pools/default%5Fpool'])
+        expectProblem(await api.call('GET', path, { token: null }), 401, /missing bearer token/);
+      expectProblem(await api.call('PUT', '/%61pi/v1/pools/sneaky', { token: READ, body: { slots: 1 } }), 403, /needs an admin token/);
       assert.equal((await api.call('GET', '/api/v1/dags', { token: READ })).status, 200);
       for (const [method, path, body] of [
         ['PATCH', '/api/v1/dags/hello', { isPaused: true }],
