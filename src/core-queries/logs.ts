@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { getTI } from '../db/task-instances.ts';
 import type { TIKey } from '../executors/types.ts';
-import { type PodRef, podRefOf } from '../kubernetes/pod-logs.ts';
+import { type PodRef, podRefOf, runnerWroteLog } from '../kubernetes/pod-logs.ts';
 import { taskLogPath } from '../worker/task-log.ts';
 import { notFound } from './errors.ts';
 
@@ -39,7 +39,10 @@ export async function locateTaskLog(db: Kysely<Database>, logsFolder: string, ke
       .executeTakeFirst();
     pod = podRefOf(past?.external_executor_id ?? null);
   }
-  if (pod && (opts.preferPod || !fileExists)) return { kind: 'pod', tryNumber: tryN, file, pod };
+  // A try relaunched after a failed launch has a file holding only the executor's lines about that launch:
+  // while the new pod runs, its log is the one to show (clusters without shared log storage).
+  const relaunched = fileExists && pod !== null && ti?.try_number === tryN && (ti.state === 'queued' || ti.state === 'running') && !runnerWroteLog(file);
+  if (pod && (opts.preferPod || !fileExists || relaunched)) return { kind: 'pod', tryNumber: tryN, file, pod };
   if (!fileExists) {
     const dir = path.dirname(file);
     throw notFound(

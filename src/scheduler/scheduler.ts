@@ -192,13 +192,22 @@ export class Scheduler {
     const started = events.filter((ev) => ev.state === 'running' && ev.externalId);
     if (started.length)
       await db.transaction().execute(async (trx) => {
-        for (const ev of started)
+        for (const ev of started) {
           await trx
             .updateTable('task_instance')
             .set({ external_executor_id: ev.externalId })
             .where((eb) => eb.and(keyColumns(ev.key)))
             .where('try_number', '=', ev.tryNumber)
             .execute();
+          // A fast try may have ended (and written its history row) before its start was seen here.
+          await trx
+            .updateTable('task_instance_history')
+            .set({ external_executor_id: ev.externalId })
+            .where((eb) => eb.and(keyColumns(ev.key)))
+            .where('try_number', '=', ev.tryNumber)
+            .where('external_executor_id', 'is', null)
+            .execute();
+        }
       });
     const ended = events.filter((ev) => ev.state !== 'running');
     if (!ended.length) return;

@@ -28,6 +28,10 @@ export class TaskLog {
     this.stream.write(chunk);
     if (this.echo) process.stdout.write(chunk);
   }
+  /** Resolves once everything written so far is in the file. */
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => this.stream.write('', (e) => (e ? reject(e) : resolve())));
+  }
   close(): Promise<void> {
     return new Promise((r) => this.stream.end(r));
   }
