@@ -96,6 +96,14 @@ test('pools set default_pool lasts; db reset recreates every table', () => {
   floe(['pools', 'set', 'default_pool', '7']);
   const pools = JSON.parse(floe(['pools', 'list', '-o', 'json']).out) as { name: string; slots: number }[];
   assert.equal(pools.find((p) => p.name === 'default_pool')!.slots, 7);
+  floe(['pools', 'set', 'etl', '2']);
+  assert.match(floe(['pools', 'delete', 'etl']).out, /pool etl deleted/);
+  assert.deepEqual((JSON.parse(floe(['pools', 'list', '-o', 'json']).out) as { name: string }[]).map((p) => p.name), ['default_pool']);
+  const gone = floe(['pools', 'delete', 'etl']);
+  assert.deepEqual([gone.code, gone.err.trim()], [1, 'error: no pool "etl"']);
+  const kept = floe(['pools', 'delete', 'default_pool']);
+  assert.equal(kept.code, 1);
+  assert.match(kept.err, /default_pool cannot be deleted/);
   assert.equal(floe(['db', 'reset']).code, 1, 'needs --yes');
   const reset = floe(['db', 'reset', '--yes']);
   assert.equal(reset.code, 0, reset.err);

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { databaseUrl, loadConfig } from '../../config/load.ts';
 import { openDb } from '../../db/connect.ts';
 import { FLOE_TABLES } from '../../db/schema.ts';
-import { listPools, setPool } from '../../core-queries/pools.ts';
+import { deletePool, listPools, setPool } from '../../core-queries/pools.ts';
 import { latestMigrationName, migrateToLatest } from '../../db/migrations.ts';
 import { parseFormat, printRows } from '../output.ts';
 import { parseIntArg, withRuntime } from './common.ts';
@@ -70,6 +70,15 @@ export function registerDbCommands(program: Command): void {
         // An empty description keeps the current one, as an omitted one does.
         await setPool(rt.db.kysely, name, n, description || undefined);
         console.log(`pool ${name}: ${n} slots`);
+      }),
+    );
+  pools
+    .command('delete <name>')
+    .description('tasks naming a deleted pool wait (the scheduler warns) until it exists again; default_pool stays')
+    .action((name) =>
+      withRuntime(async (rt) => {
+        await deletePool(rt.db.kysely, name);
+        console.log(`pool ${name} deleted`);
       }),
     );
 }
