@@ -13,6 +13,7 @@ import { KubernetesExecutor } from '../executors/kubernetes/kubernetes-executor.
 import { createHybridExecutor } from '../executors/hybrid/hybrid-executor.ts';
 import { createQueueExecutor } from '../executors/queue/queue-executor.ts';
 import { type Executor, type ExecutorOptions, type TIKey, tiKeyString } from '../executors/types.ts';
+import { importErrorNaming } from '../core-queries/dags.ts';
 import { liveSchedulerIds } from '../db/jobs.ts';
 import { readTries, tryIsOver } from '../db/task-instances.ts';
 import { KubeApi, makeKubeConfig } from '../kubernetes/client.ts';
@@ -182,7 +183,7 @@ export function createScheduler(rt: Runtime, executorName: string, extra: Partia
 export async function getDag(rt: Runtime, dagId: string): Promise<SerializedDag> {
   const row = await rt.db.kysely.selectFrom('dag').select('serialized').where('dag_id', '=', dagId).executeTakeFirst();
   if (!row) {
-    const err = await rt.db.kysely.selectFrom('import_error').select(['fileloc', 'message']).where('dag_id', '=', dagId).executeTakeFirst();
+    const err = await importErrorNaming(rt.db.kysely, dagId);
     throw new Error(err ? `DAG ${dagId} failed to import from ${err.fileloc}: ${err.message}` : `no DAG "${dagId}" (run "floe dags list" to see the DAGs found in ${rt.cfg.core.dagsFolder})`);
   }
   return JSON.parse(row.serialized) as SerializedDag;
