@@ -110,10 +110,18 @@ export async function triggerRun(
 }
 
 /** Creates backfill runs for every interval whose logical date is in [from, to]; returns all their run ids. */
-export async function createBackfillRuns(db: Kysely<Database>, dag: SerializedDag, from: Date, to: Date): Promise<{ runIds: string[]; existing: string[] }> {
+/**
+ * The periods a backfill of [from, to] covers, split into those whose data interval has ended by `now` and those
+ * still open: running a period before its data is complete would process partial data, so a backfill leaves
+ * those to the scheduler, which runs them when due.
+ */
+export function backfillPlan(dag: SerializedDag, from: Date, to: Date, now: Date): { due: DagRunInfo[]; notEnded: DagRunInfo[] } {
   if (dag.schedule === null) throw new Error(`DAG ${dag.dagId} has no schedule (schedule: null): nothing to backfill`);
-  const tt = makeTimetable(dag.schedule, dag.timezone);
-  const infos = tt.runsBetween(from, to, { startDate: dag.startDate ? new Date(dag.startDate) : null, endDate: dag.endDate ? new Date(dag.endDate) : null });
+  const infos = makeTimetable(dag.schedule, dag.timezone).runsBetween(from, to, { startDate: dag.startDate ? new Date(dag.startDate) : null, endDate: dag.endDate ? new Date(dag.endDate) : null });
+  return { due: infos.filter((i) => i.dataInterval.end <= now), notEnded: infos.filter((i) => i.dataInterval.end > now) };
+}
+
+export async function createBackfillRuns(db: Kysely<Database>, dag: SerializedDag, infos: DagRunInfo[]): Promise<{ runIds: string[]; existing: string[] }> {
   const runIds: string[] = [];
   const existing: string[] = [];
   for (const info of infos) {

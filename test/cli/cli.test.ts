@@ -69,6 +69,14 @@ test('backfill creates and runs each interval, with plain progress lines off a t
   assert.deepEqual(states.map((s) => [s.task_id, s.state]), [['a', 'success'], ['b', 'success']]);
   const again = floe(['dags', 'backfill', 'ok', '-s', '2024-02-01', '-e', '2024-02-01']);
   assert.match(again.out, /already present/);
+  // Periods whose data interval has not ended are left to the scheduler.
+  const day = 86_400_000;
+  const today = new Date(Math.floor(Date.now() / day) * day);
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  const open = floe(['dags', 'backfill', 'ok', '-s', iso(new Date(today.getTime() - 2 * day)), '-e', iso(new Date(today.getTime() + 2 * day)), '--dry-run']);
+  assert.equal(open.code, 0, open.err);
+  assert.match(open.out, new RegExp(`not backfilled: 3 period\\(s\\) whose data interval has not ended yet \\(${today.toISOString().replace(/[.]/g, '\\.')}, `));
+  assert.deepEqual(open.out.trim().split('\n').slice(1), [`backfill__${new Date(today.getTime() - 2 * day).toISOString()}`, `backfill__${new Date(today.getTime() - day).toISOString()}`]);
 });
 
 test('pause, trigger with conf, and clear errors for bad input', () => {

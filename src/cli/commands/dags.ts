@@ -2,11 +2,10 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { SingleBar } from 'cli-progress';
 import { InProcessExecutor } from '../../executors/inprocess.ts';
-import { createBackfillRuns, runIdFor, triggerRun } from '../../scheduler/dag-runs.ts';
+import { backfillPlan, createBackfillRuns, runIdFor, triggerRun } from '../../scheduler/dag-runs.ts';
 import { listDags, listImportErrors, setDagPaused } from '../../core-queries/dags.ts';
 import { listDagRuns, triggerDagRun } from '../../core-queries/runs.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
-import { makeTimetable } from '../../scheduler/timetable.ts';
 import { parseFormat, printRows } from '../output.ts';
 import { createScheduler, getDag, parseDags, type Runtime } from '../runtime.ts';
 import { parseDateArg, parseIntArg, parseJsonObject, withRuntime } from './common.ts';
@@ -149,12 +148,16 @@ export function registerDagsCommands(program: Command): void {
         const dag = await getDag(rt, dagId);
         const from = parseDateArg(o.startDate, '--start-date');
         const to = parseDateArg(o.endDate, '--end-date');
+        const { due, notEnded } = backfillPlan(dag, from, to, new Date());
+        if (notEnded.length)
+          console.log(
+            `not backfilled: ${notEnded.length} period(s) whose data interval has not ended yet (${notEnded.map((i) => i.logicalDate.toISOString()).join(', ')}); the scheduler runs them when due`,
+          );
         if (o.dryRun) {
-          const infos = makeTimetable(dag.schedule, dag.timezone).runsBetween(from, to, { startDate: dag.startDate ? new Date(dag.startDate) : null, endDate: dag.endDate ? new Date(dag.endDate) : null });
-          for (const i of infos) console.log(runIdFor('backfill', i.logicalDate));
+          for (const i of due) console.log(runIdFor('backfill', i.logicalDate));
           return;
         }
-        const { runIds, existing } = await createBackfillRuns(rt.db.kysely, dag, from, to);
+        const { runIds, existing } = await createBackfillRuns(rt.db.kysely, dag, due);
         if (existing.length) console.log(`already present (left as they are): ${existing.join(', ')}`);
         if (!runIds.length) {
           console.log('nothing to backfill');
