@@ -2,6 +2,7 @@
 // (`try_number`) and the states it may come from, so a late or duplicate writer changes nothing.
 import type { Kysely, Transaction } from 'kysely';
 import { type TIKey, tiKeyString } from '../executors/types.ts';
+import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
 import type { Database } from './schema.ts';
 
@@ -22,17 +23,9 @@ export interface TryRow {
 
 /** State, try number and queue of many task instances, by `tiKeyString` (missing rows absent): one query per DAG run and 500 tasks. */
 export async function readTries(db: Q, keys: TIKey[]): Promise<Map<string, TryRow>> {
-  const byRun = new Map<string, TIKey[]>();
-  for (const k of keys) {
-    const id = `${k.dagId}\u0000${k.runId}`;
-    const list = byRun.get(id);
-    if (list) list.push(k);
-    else byRun.set(id, [k]);
-  }
   const out = new Map<string, TryRow>();
-  for (const list of byRun.values())
-    for (let i = 0; i < list.length; i += 500) {
-      const part = list.slice(i, i + 500);
+  for (const list of groupBy(keys, (k) => runKey(k.dagId, k.runId)).values())
+    for (const part of chunks(list, 500)) {
       const rows = await db
         .selectFrom('task_instance')
         .select(['task_id', 'map_index', 'state', 'try_number', 'queue'])

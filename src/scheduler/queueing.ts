@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import type { Db } from '../db/connect.ts';
 import type { Executor, Workload } from '../executors/types.ts';
+import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
 
 export interface QueueingContext {
@@ -122,16 +123,8 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
     });
     const t = nowIso();
     // Group by run so each UPDATE is one statement for many tasks.
-    const byRun = new Map<string, Candidate[]>();
-    for (const c of picked) {
-      const k = `${c.dag_id}\u0000${c.run_id}`;
-      const list = byRun.get(k);
-      if (list) list.push(c);
-      else byRun.set(k, [c]);
-    }
-    for (const group of byRun.values())
-      for (let i = 0; i < group.length; i += 500) {
-        const part = group.slice(i, i + 500);
+    for (const group of groupBy(picked, (c) => runKey(c.dag_id, c.run_id)).values())
+      for (const part of chunks(group, 500)) {
         await trx
           .updateTable('task_instance')
           .set((eb) => ({ state: 'queued', try_number: eb('try_number', '+', 1), queued_at: t, queued_by_job_id: ctx.jobId, updated_at: t, external_executor_id: null, reason: null }))

@@ -5,6 +5,7 @@
 // finished row changed to another finished state by someone else).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { runKey } from '../util/collections.ts';
 import { FINISHED_STATES, TI_STATES, type TIState } from './states.ts';
 
 export interface RunTiRow {
@@ -36,7 +37,7 @@ export class RunTaskInstances {
 
   /** Every task instance row of the run, as of now. */
   async read(db: Kysely<Database>, dagId: string, runId: string, nowMs: number): Promise<RunTiRow[]> {
-    const id = `${dagId}\u0000${runId}`;
+    const id = runKey(dagId, runId);
     const e = this.runs.get(id);
     const ofRun = () => db.selectFrom('task_instance').select(COLUMNS).where('dag_id', '=', dagId).where('run_id', '=', runId);
     if (!e || nowMs - e.fullReadAt >= FULL_READ_MS) {
@@ -66,7 +67,7 @@ export class RunTaskInstances {
 
   /** This scheduler changed these rows: read them from the database next time. */
   changed(dagId: string, runId: string, taskIds: string[]): void {
-    const e = this.runs.get(`${dagId}\u0000${runId}`);
+    const e = this.runs.get(runKey(dagId, runId));
     if (!e) return;
     for (const t of taskIds) {
       e.finished.delete(t);
@@ -75,7 +76,7 @@ export class RunTaskInstances {
   }
 
   forget(dagId: string, runId: string): void {
-    this.runs.delete(`${dagId}\u0000${runId}`);
+    this.runs.delete(runKey(dagId, runId));
   }
 
   prune(nowMs: number): void {

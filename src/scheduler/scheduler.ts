@@ -8,13 +8,8 @@ import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
 import { finishTry, keyColumns, readTries, tryIsOver } from '../db/task-instances.ts';
 import { type Executor, type ExecutorEvent, type TIKey, tiKeyString } from '../executors/types.ts';
+import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
-
-function chunks<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
 import { createDueRuns } from './dag-runs.ts';
 import { decideRunState, decideTaskChanges, failureState, retryDelaySeconds } from './decisions.ts';
 import { queueScheduledTasks, taskOf } from './queueing.ts';
@@ -198,23 +193,17 @@ export class Scheduler {
     const started = events.filter((ev) => ev.state === 'running' && ev.externalId);
     if (started.length)
       await db.transaction().execute(async (trx) => {
-        const byRun = new Map<string, { dagId: string; runId: string; taskIds: Set<string> }>();
-        for (const ev of started) {
+        for (const ev of started)
           await trx
             .updateTable('task_instance')
             .set({ external_executor_id: ev.externalId })
             .where((eb) => eb.and(keyColumns(ev.key)))
             .where('try_number', '=', ev.tryNumber)
             .execute();
-          const id = `${ev.key.dagId}\u0000${ev.key.runId}`;
-          const run = byRun.get(id) ?? { dagId: ev.key.dagId, runId: ev.key.runId, taskIds: new Set<string>() };
-          run.taskIds.add(ev.key.taskId);
-          byRun.set(id, run);
-        }
         // A fast try may have ended (and written its history row) before its start was seen here: copy the id
         // from its task instance (same try) — one statement per run; usually no history row matches.
-        for (const run of byRun.values())
-          for (const part of chunks([...run.taskIds], 500))
+        for (const evs of groupBy(started, (ev) => runKey(ev.key.dagId, ev.key.runId)).values())
+          for (const part of chunks([...new Set(evs.map((ev) => ev.key.taskId))], 500))
             await trx
               .updateTable('task_instance_history as h')
               .set((eb) => ({
@@ -227,8 +216,8 @@ export class Scheduler {
                   .whereRef('ti.map_index', '=', 'h.map_index')
                   .whereRef('ti.try_number', '=', 'h.try_number'),
               }))
-              .where('h.dag_id', '=', run.dagId)
-              .where('h.run_id', '=', run.runId)
+              .where('h.dag_id', '=', evs[0].key.dagId)
+              .where('h.run_id', '=', evs[0].key.runId)
               .where('h.task_id', 'in', part)
               .where('h.external_executor_id', 'is', null)
               .execute();
