@@ -429,7 +429,10 @@ export class KubernetesExecutor implements Executor {
       this.opts.log.warn({ ti: ref.key, err: apiMessage(e) }, 'adoption: cannot look up the pod; will retry');
       return 'unknown';
     }
-    if (!pod) return 'missing';
+    if (!pod) {
+      this.opts.log.info({ ti: ref.key, tryNumber: ref.tryNumber, externalId: ref.externalId }, 'adoption: the try has no pod');
+      return 'missing';
+    }
     const namespace = pod.metadata!.namespace!;
     const name = pod.metadata!.name!;
     try {

@@ -2,7 +2,7 @@
 // try runs exactly once (asserted on the dev cluster's pod creation log and the try history).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { SDK_IMPORT } from '../../helpers/floe.ts';
@@ -18,7 +18,7 @@ function startScheduler(): ChildProcess {
     FLOE_HOME: k.h.home,
     FLOE_CONFIG: '',
     FLOE_DAGS_FOLDER: k.h.dagsFolder,
-    FLOE__LOGGING__LEVEL: 'warn',
+    FLOE__LOGGING__LEVEL: 'info',
     FLOE__CORE__EXECUTOR: 'kubernetes',
     FLOE__KUBERNETES__KUBECONFIG: k.cluster.kubeconfigPath,
     FLOE__KUBERNETES__DELETE_WORKER_PODS: 'never',
@@ -27,9 +27,20 @@ function startScheduler(): ChildProcess {
     FLOE__SCHEDULER__HEALTH_CHECK_THRESHOLD: '3',
     FLOE__SCHEDULER__LOOP_INTERVAL: '0.2',
   };
-  const child = spawn(process.execPath, [path.join(BIN_DIR, 'floe.js'), 'scheduler'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Each scheduler's log goes to a file, shown when the test fails.
+  const fd = openSync(path.join(k.h.home, `scheduler-${children.length + 1}.log`), 'a');
+  const child = spawn(process.execPath, [path.join(BIN_DIR, 'floe.js'), 'scheduler'], { env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
   children.push(child);
   return child;
+}
+
+function schedulerLogs(): string {
+  return children
+    .map((_, i) => path.join(k.h.home, `scheduler-${i + 1}.log`))
+    .filter((f) => existsSync(f))
+    .map((f) => `--- ${path.basename(f)}\n${readFileSync(f, 'utf8').split('\n').slice(-40).join('\n')}`)
+    .join('\n');
 }
 
 before(async () => {
@@ -56,8 +67,8 @@ after(async () => {
   await k.close();
 });
 
-async function count(state: string): Promise<number> {
-  const r = await k.h.rt.db.kysely.selectFrom('task_instance').select('task_id').where('dag_id', '=', 'adopt').where('state', '=', state).execute();
+async function count(state: string, taskPrefix = ''): Promise<number> {
+  const r = await k.h.rt.db.kysely.selectFrom('task_instance').select('task_id').where('dag_id', '=', 'adopt').where('state', '=', state).where('task_id', 'like', `${taskPrefix}%`).execute();
   return r.length;
 }
 
@@ -66,7 +77,9 @@ test('scheduler SIGKILL mid-run + restart: pods adopted, each try exactly once',
   const first = startScheduler();
   const deadline = Date.now() + 90_000;
   // Kill while some tries are done and others are running in pods.
-  while ((await count('success')) < 2 || (await count('running')) < 1) {
+  // A b task running means its pod, launched by this scheduler, is up and stays up until the test says so:
+  // there is a pod to adopt whatever the timing (an a task may end before the new scheduler looks).
+  while ((await count('success')) < 2 || (await count('running', 'b')) < 1) {
     assert.ok(Date.now() < deadline, 'first scheduler made no progress');
     await sleep(100);
   }
@@ -81,8 +94,12 @@ test('scheduler SIGKILL mid-run + restart: pods adopted, each try exactly once',
       (p) => p.metadata!.labels!['floe.dev/scheduler-id'] !== p.metadata!.annotations!['floe.dev/scheduler-id'],
     ).length;
   while ((await adoptedPods()) < 1) {
-    assert.equal(second.exitCode, null, 'the new scheduler exited (its stderr is above)');
-    assert.ok(Date.now() < deadline + 30_000, 'no pod was adopted');
+    assert.equal(second.exitCode, null, `the new scheduler exited:\n${schedulerLogs()}`);
+    if (Date.now() > deadline + 30_000) {
+      const tis = await k.h.rt.db.kysely.selectFrom('task_instance').select(['task_id', 'state', 'try_number', 'external_executor_id', 'queued_by_job_id']).where('dag_id', '=', 'adopt').execute();
+      const pods = (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=adopt' })).items.map((p) => [p.metadata!.name, p.metadata!.labels!['floe.dev/scheduler-id'], p.status?.phase]);
+      assert.fail(`no pod was adopted:\n${JSON.stringify(tis)}\n${JSON.stringify(pods)}\n${schedulerLogs()}`);
+    }
     await sleep(200);
   }
   writeFileSync(path.join(k.h.home, 'release-b'), '');
