@@ -195,9 +195,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     if (beat) clearInterval(beat);
   }
   if (mode === 'run') {
-    // The log up to the outcome is on disk before the outcome is: a process stopped right after the DB
-    // write (scheduler shutdown) loses at most the "marked" line below.
-    await log.flush().catch(() => {});
+    // (The log up to the outcome is on disk already: TaskLog writes synchronously.)
     const recorded = await db.kysely.transaction().execute(async (trx) => {
       if (end.state === 'success' && value !== undefined) await pushXcom(trx, k, 'return_value', value);
       return finishTryIn(trx, k, tryNumber, end);

@@ -1,5 +1,5 @@
 // One log file per try: <logsFolder>/dag_id=…/run_id=…/task_id=…[/map_index=N]/attempt=N.log
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import type { TIKey } from '../executors/types.ts';
@@ -11,28 +11,40 @@ export function taskLogPath(logsFolder: string, k: TIKey, tryNumber: number): st
   return path.join(...parts, `attempt=${tryNumber}.log`);
 }
 
+/**
+ * Writes go to the file synchronously: a task that ends its process (`process.exit`, a crash, a kill after
+ * its last words) must not take its last lines with it, as buffered stream writes would.
+ */
 export class TaskLog {
-  private readonly stream: WriteStream;
+  private fd: number | null;
+  private failed = false;
   /** `echo`: also write to standard output (`floe tasks run`, so a pod's log holds the task log). */
   constructor(
     readonly file: string,
     private readonly echo = false,
   ) {
     mkdirSync(path.dirname(file), { recursive: true });
-    this.stream = createWriteStream(file, { flags: 'a' });
+    this.fd = openSync(file, 'a');
   }
   line(level: string, ...args: unknown[]): void {
     this.raw(`[${new Date().toISOString()}] ${level} ${format(...args)}\n`);
   }
   raw(chunk: string | Buffer): void {
-    this.stream.write(chunk);
+    if (this.fd !== null && !this.failed) {
+      try {
+        if (typeof chunk === 'string') writeSync(this.fd, chunk);
+        else writeSync(this.fd, chunk);
+      } catch (e) {
+        // A full disk must not fail the task; the log on standard output (pods) still has everything.
+        this.failed = true;
+        process.stderr.write(`floe: cannot write the task log ${this.file} any more: ${(e as Error).message}\n`);
+      }
+    }
     if (this.echo) process.stdout.write(chunk);
   }
-  /** Resolves once everything written so far is in the file. */
-  flush(): Promise<void> {
-    return new Promise((resolve, reject) => this.stream.write('', (e) => (e ? reject(e) : resolve())));
-  }
   close(): Promise<void> {
-    return new Promise((r) => this.stream.end(r));
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    return Promise.resolve();
   }
 }
