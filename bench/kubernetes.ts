@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Pod, Watch } from '@kubernetes/client-node';
-import { createKubernetesExecutor } from '../src/cli/runtime.ts';
+import { createKubernetesExecutor, schedulerOptions } from '../src/cli/runtime.ts';
 import { statusCode, useKeepAliveAgents } from '../src/kubernetes/client.ts';
 import type { ExecutorEvent } from '../src/executors/types.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
@@ -165,15 +165,7 @@ function observedScheduler(h: FloeHarness, onQueue: () => void, onEvents: (evs: 
     onEvents(evs, performance.now() - t);
     return evs;
   };
-  scheduler = new Scheduler({
-    db: h.rt.db,
-    executor,
-    log: h.rt.log,
-    loopIntervalMs: h.rt.cfg.scheduler.loopInterval * 1000,
-    zombieThresholdMs: h.rt.cfg.scheduler.zombieThreshold * 1000,
-    healthCheckThresholdMs: h.rt.cfg.scheduler.healthCheckThreshold * 1000,
-    launchFailureRetries: h.rt.cfg.kubernetes.podLaunchFailureRetries,
-  });
+  scheduler = new Scheduler(schedulerOptions(h.rt, executor));
   return scheduler;
 }
 

@@ -3,7 +3,7 @@
 // so the figure is not inflated by the benchmarks that ran before it).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { getDag } from '../src/cli/runtime.ts';
+import { getDag, schedulerOptions } from '../src/cli/runtime.ts';
 import type { SerializedDag } from '../src/dag/model.ts';
 import type { Db } from '../src/db/connect.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
@@ -58,15 +58,7 @@ export async function parseAll(h: FloeHarness): Promise<void> {
 }
 
 function schedulerFor(h: FloeHarness, executor: InstantExecutor, onRunFinished?: (dagId: string, runId: string, state: string) => void): Scheduler {
-  return new Scheduler({
-    db: h.rt.db,
-    executor,
-    log: h.rt.log,
-    loopIntervalMs: h.rt.cfg.scheduler.loopInterval * 1000,
-    zombieThresholdMs: h.rt.cfg.scheduler.zombieThreshold * 1000,
-    healthCheckThresholdMs: h.rt.cfg.scheduler.healthCheckThreshold * 1000,
-    onRunFinished,
-  });
+  return new Scheduler(schedulerOptions(h.rt, executor, { onRunFinished }));
 }
 
 /** One manual run of `dagId` by the real Scheduler with the instant executor; wall time from the first loop to the run's end. */

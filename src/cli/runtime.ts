@@ -164,10 +164,9 @@ export async function triesAreOver(db: Db, tries: { key: TIKey; tryNumber: numbe
   return tries.map((t) => tryIsOver(rows.get(tiKeyString(t.key)), t.tryNumber));
 }
 
-export function createScheduler(rt: Runtime, executorName: string, extra: Partial<SchedulerOptions> = {}): Scheduler {
-  let scheduler: Scheduler | null = null;
-  const executor = createExecutor(rt, executorName, { wake: () => scheduler?.wake() });
-  scheduler = new Scheduler({
+/** The scheduler's settings from the configuration, around a given executor; `extra` overrides. */
+export function schedulerOptions(rt: Pick<Runtime, 'cfg' | 'db' | 'log'>, executor: Executor, extra: Partial<SchedulerOptions> = {}): SchedulerOptions {
+  return {
     db: rt.db,
     executor,
     log: rt.log,
@@ -176,7 +175,13 @@ export function createScheduler(rt: Runtime, executorName: string, extra: Partia
     healthCheckThresholdMs: rt.cfg.scheduler.healthCheckThreshold * 1000,
     launchFailureRetries: rt.cfg.kubernetes.podLaunchFailureRetries,
     ...extra,
-  });
+  };
+}
+
+export function createScheduler(rt: Runtime, executorName: string, extra: Partial<SchedulerOptions> = {}): Scheduler {
+  let scheduler: Scheduler | null = null;
+  const executor = createExecutor(rt, executorName, { wake: () => scheduler?.wake() });
+  scheduler = new Scheduler(schedulerOptions(rt, executor, extra));
   return scheduler;
 }
 

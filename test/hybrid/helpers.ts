@@ -7,6 +7,7 @@ import path from 'node:path';
 import { databaseUrl } from '../../src/config/load.ts';
 import { createHybridExecutor, type HybridExecutor } from '../../src/executors/hybrid/hybrid-executor.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { schedulerOptions } from '../../src/cli/runtime.ts';
 import { sleep } from '../../src/util/time.ts';
 import { BIN_DIR, type K8sHarness, startK8sFloe } from '../kubernetes/executor/helpers.ts';
 import { deletePrefix, REDIS_URL, redisAvailable, startCliWorker, uniquePrefix, type WorkerProc, workerEnv } from '../queue/helpers.ts';
@@ -78,15 +79,7 @@ export function hybridScheduler(k: HybridHarness): { scheduler: Scheduler; execu
   let scheduler: Scheduler | null = null;
   const rt = k.h.rt;
   const executor = createHybridExecutor(rt, { wake: () => scheduler?.wake() });
-  scheduler = new Scheduler({
-    db: rt.db,
-    executor,
-    log: rt.log,
-    loopIntervalMs: rt.cfg.scheduler.loopInterval * 1000,
-    zombieThresholdMs: rt.cfg.scheduler.zombieThreshold * 1000,
-    healthCheckThresholdMs: rt.cfg.scheduler.healthCheckThreshold * 1000,
-    launchFailureRetries: rt.cfg.kubernetes.podLaunchFailureRetries,
-  });
+  scheduler = new Scheduler(schedulerOptions(rt, executor));
   return { scheduler, executor };
 }
 

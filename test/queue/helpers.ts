@@ -10,6 +10,7 @@ import pino, { type Logger } from 'pino';
 import { databaseUrl } from '../../src/config/load.ts';
 import { QueueExecutor, type QueueExecutorConfig } from '../../src/executors/queue/queue-executor.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { schedulerOptions } from '../../src/cli/runtime.ts';
 import { tsxExecArgv } from '../../src/util/node-args.ts';
 import { sleep } from '../../src/util/time.ts';
 import type { FloeHarness } from '../helpers/floe.ts';
@@ -116,14 +117,7 @@ export function queueScheduler(h: FloeHarness, cfg: Omit<QueueExecutorConfig, 'p
   let scheduler: Scheduler | null = null;
   const log = cfg.log ?? h.rt.log;
   const executor = new QueueExecutor({ parallelism: h.rt.cfg.core.parallelism, ...cfg, log }, h.rt.db, { wake: () => scheduler?.wake() });
-  scheduler = new Scheduler({
-    db: h.rt.db,
-    executor,
-    log,
-    loopIntervalMs: h.rt.cfg.scheduler.loopInterval * 1000,
-    zombieThresholdMs: h.rt.cfg.scheduler.zombieThreshold * 1000,
-    healthCheckThresholdMs: h.rt.cfg.scheduler.healthCheckThreshold * 1000,
-  });
+  scheduler = new Scheduler(schedulerOptions(h.rt, executor, { log }));
   return { scheduler, executor };
 }
 

@@ -7,7 +7,7 @@ import { listDags, listImportErrors, setDagPaused } from '../../core-queries/dag
 import { listDagRuns, triggerDagRun } from '../../core-queries/runs.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { parseFormat, printRows } from '../output.ts';
-import { createScheduler, getDag, parseDags, type Runtime } from '../runtime.ts';
+import { createScheduler, getDag, parseDags, type Runtime, schedulerOptions } from '../runtime.ts';
 import { parseDateArg, parseIntArg, parseJsonObject, withRuntime } from './common.ts';
 
 const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
@@ -118,15 +118,7 @@ export function registerDagsCommands(program: Command): void {
           rt.cfg.core.parallelism,
           { wake: () => scheduler?.wake() },
         );
-        scheduler = new Scheduler({
-          db: rt.db,
-          executor,
-          log: rt.log,
-          loopIntervalMs: 200,
-          zombieThresholdMs: rt.cfg.scheduler.zombieThreshold * 1000,
-          healthCheckThresholdMs: rt.cfg.scheduler.healthCheckThreshold * 1000,
-          scope: { dagId, runIds: [runId] },
-        });
+        scheduler = new Scheduler(schedulerOptions(rt, executor, { loopIntervalMs: 200, scope: { dagId, runIds: [runId] } }));
         const states = await runScoped(rt, dagId, [runId], scheduler);
         const tis = await rt.db.kysely.selectFrom('task_instance').select(['task_id', 'state', 'try_number', 'reason']).where('dag_id', '=', dagId).where('run_id', '=', runId).orderBy('task_id').execute();
         printRows(tis, 'table');
