@@ -5,7 +5,7 @@
 // finished row changed to another finished state by someone else).
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import { runKey } from '../util/collections.ts';
+import { chunks, runKey } from '../util/collections.ts';
 import { FINISHED_STATES, TI_STATES, type TIState } from './states.ts';
 
 export interface RunTiRow {
@@ -54,8 +54,8 @@ export class RunTaskInstances {
     const open = await ofRun().where('state', 'in', UNFINISHED).execute();
     const stillOpen = new Set(open.map((r) => r.task_id));
     const left = [...e.open].filter((t) => !stillOpen.has(t));
-    for (let i = 0; i < left.length; i += 500) {
-      for (const r of await ofRun().where('task_id', 'in', left.slice(i, i + 500)).execute()) {
+    for (const part of chunks(left, 500)) {
+      for (const r of await ofRun().where('task_id', 'in', part).execute()) {
         if (isFinished(r.state)) e.finished.set(r.task_id, r);
         else open.push(r); // unfinished again between the two reads
       }

@@ -56,7 +56,7 @@ function newTaskInstanceRow(dagId: string, runId: string, task: SerializedTask, 
 }
 
 async function insertTaskInstances(db: Kysely<Database>, rows: Insertable<TaskInstanceTable>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 200) await db.insertInto('task_instance').values(rows.slice(i, i + 200)).onConflict((oc) => oc.doNothing()).execute();
+  for (const part of chunks(rows, 200)) await db.insertInto('task_instance').values(part).onConflict((oc) => oc.doNothing()).execute();
 }
 
 const HOUSEKEEPING_MS = 2000;
@@ -359,28 +359,21 @@ export class Scheduler {
       const changes = decideTaskChanges(cached.dag, rows, now);
       if (changes.length) {
         await db.transaction().execute(async (trx) => {
-          const byTarget = new Map<string, { from: string; ids: string[] }[]>();
-          for (const c of changes) {
-            const list = byTarget.get(c.to) ?? [];
-            let g = list.find((x) => x.from === c.from);
-            if (!g) list.push((g = { from: c.from, ids: [] }));
-            g.ids.push(c.taskId);
-            byTarget.set(c.to, list);
-          }
           const t = nowIso();
-          for (const [to, groups] of byTarget)
-            for (const g of groups)
-              for (let i = 0; i < g.ids.length; i += 500) {
-                const end = to === 'skipped' || to === 'upstream_failed' || to === 'removed' ? t : null;
-                await trx
-                  .updateTable('task_instance')
-                  .set({ state: to, updated_at: t, ...(end ? { end_date: end } : {}), ...(to === 'scheduled' ? { next_retry_at: null } : {}) })
-                  .where('dag_id', '=', run.dag_id)
-                  .where('run_id', '=', run.run_id)
-                  .where('task_id', 'in', g.ids.slice(i, i + 500))
-                  .where('state', '=', g.from)
-                  .execute();
-              }
+          // One UPDATE per (from, to) pair and 500 tasks.
+          for (const group of groupBy(changes, (c) => `${c.from}\u0000${c.to}`).values()) {
+            const { from, to } = group[0];
+            const end = to === 'skipped' || to === 'upstream_failed' || to === 'removed' ? t : null;
+            for (const ids of chunks(group.map((c) => c.taskId), 500))
+              await trx
+                .updateTable('task_instance')
+                .set({ state: to, updated_at: t, ...(end ? { end_date: end } : {}), ...(to === 'scheduled' ? { next_retry_at: null } : {}) })
+                .where('dag_id', '=', run.dag_id)
+                .where('run_id', '=', run.run_id)
+                .where('task_id', 'in', ids)
+                .where('state', '=', from)
+                .execute();
+          }
         });
       }
       this.runTis.changed(run.dag_id, run.run_id, changes.map((c) => c.taskId));
