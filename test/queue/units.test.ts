@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { jobIdFor, parseJobId, queueNameProblem } from '../../src/executors/queue/job-id.ts';
 import { isLostWorkerReason, parseTryJobData, parseTryJobResult } from '../../src/executors/queue/protocol.ts';
 import { parseQueueList, queueSettings, resolveConcurrency } from '../../src/executors/queue/settings.ts';
-import { tryIsOver } from '../../src/executors/queue/try-rows.ts';
+import { tryIsOver } from '../../src/db/task-instances.ts';
 import { formatStatusLine, formatWorkerEvent } from '../../src/worker/queue-status.ts';
 
 test('job ids: BullMQ-safe, one per try, reversible', () => {

@@ -81,6 +81,12 @@ export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number } | null {
   return { key: { dagId, taskId, runId, mapIndex }, tryNumber };
 }
 
+/** Whether the pod's identity annotations name this try. */
+function isPodOf(pod: V1Pod, key: TIKey, tryNumber: number): boolean {
+  const t = podTry(pod);
+  return t !== null && t.tryNumber === tryNumber && tiKeyString(t.key) === tiKeyString(key);
+}
+
 export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes';
   private schedulerId = '';
@@ -271,9 +277,7 @@ export class KubernetesExecutor implements Executor {
   private async ownPodNamed(namespace: string, name: string, work: Workload): Promise<V1Pod | null> {
     try {
       const pod = await this.api.call((c) => c.readNamespacedPod({ namespace, name }));
-      const of = podTry(pod);
-      const same = of !== null && of.tryNumber === work.tryNumber && tiKeyString(of.key) === tiKeyString(work.key);
-      return same && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp ? pod : null;
+      return isPodOf(pod, work.key, work.tryNumber) && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp ? pod : null;
     } catch {
       return null;
     }
@@ -481,10 +485,7 @@ export class KubernetesExecutor implements Executor {
     const selector = [FLOE_KEYS.dagId, FLOE_KEYS.taskId, FLOE_KEYS.runId, FLOE_KEYS.tryNumber, FLOE_KEYS.mapIndex].map((k) => `${k}=${labels[k]}`).join(',');
     for (const namespace of this.cfg.namespaces) {
       const list = await this.api.call((c) => c.listNamespacedPod({ namespace, labelSelector: `${FLOE_KEYS.worker}=true,${selector}` }));
-      const pod = list.items.find((p) => {
-        const t = podTry(p);
-        return t && tiKeyString(t.key) === tiKeyString(ref.key) && t.tryNumber === ref.tryNumber;
-      });
+      const pod = list.items.find((p) => isPodOf(p, ref.key, ref.tryNumber));
       if (pod) return pod;
     }
     return null;

@@ -14,7 +14,7 @@ import { type Executor, type ExecutorEvent, type ExecutorOptions, type TaskRef, 
 import { externalIdFor, jobIdFor, queueNameProblem } from './job-id.ts';
 import { isLostWorkerReason, parseTryJobData, parseTryJobResult, TRY_JOB_NAME, type TryJobData, type TryJobResult } from './protocol.ts';
 import { queueSettings } from './settings.ts';
-import { fetchTries, type TryRow, tryIsOver } from './try-rows.ts';
+import { readTries, type TryRow, tryIsOver } from '../../db/task-instances.ts';
 
 export interface QueueExecutorConfig {
   redisUrl: string;
@@ -387,7 +387,7 @@ export class QueueExecutor implements Executor {
 
   /** Decides from the try's row: over → forget; running elsewhere → follow the DB; still queued → add again (bounded), then fail. */
   private async followDb(e: Entry, whyIfQueued: string): Promise<void> {
-    const row = (await fetchTries(this.db, [e.data.key])).get(tiKeyString(e.data.key));
+    const row = (await readTries(this.db.kysely, [e.data.key])).get(tiKeyString(e.data.key));
     if (tryIsOver(row, e.data.tryNumber)) return this.release(e);
     if (row!.state === 'running') {
       e.handedOff = true;
@@ -444,7 +444,7 @@ export class QueueExecutor implements Executor {
     const now = Date.now();
     const quiet = [...this.entries.values()].filter((e) => e.sent && !e.settling && (all || now - e.lastNews >= this.reconcileMs));
     if (!quiet.length) return;
-    const rows = await fetchTries(this.db, quiet.map((e) => e.data.key));
+    const rows = await readTries(this.db.kysely, quiet.map((e) => e.data.key));
     const ask: Entry[] = [];
     for (const e of quiet) {
       const row = rows.get(tiKeyString(e.data.key));
