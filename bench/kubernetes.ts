@@ -18,6 +18,7 @@ import { statusCode, useKeepAliveAgents } from '../src/kubernetes/client.ts';
 import type { ExecutorEvent } from '../src/executors/types.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
 import { type FloeHarness, startFloe } from '../test/helpers/floe.ts';
+import { runScheduler } from '../test/queue/helpers.ts';
 import { percentile } from './local-executor.ts';
 import { chainDag, gc, independentDag, parseAll } from './scheduler.ts';
 import type { BenchRow } from './types.ts';
@@ -167,18 +168,6 @@ function observedScheduler(h: FloeHarness, onQueue: () => void, onEvents: (evs: 
   };
   scheduler = new Scheduler(schedulerOptions(h.rt, executor));
   return scheduler;
-}
-
-async function runScheduler(s: Scheduler, done: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  await s.start();
-  const deadline = Date.now() + timeoutMs;
-  let timedOut = false;
-  try {
-    await s.run(async () => (await done()) || (timedOut = Date.now() > deadline));
-  } finally {
-    await s.stop();
-  }
-  if (timedOut) throw new Error(`bench ${what}: not done after ${timeoutMs / 1000}s`);
 }
 
 interface LaunchResult {

@@ -115,17 +115,7 @@ export function readExecutions(file: string): Execution[] {
   return out;
 }
 
-/** Map.groupBy (Node 21+) for Node 20. */
-export function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const t of items) {
-    const k = key(t);
-    const list = out.get(k);
-    if (list) list.push(t);
-    else out.set(k, [t]);
-  }
-  return out;
-}
+export { groupBy } from '../../src/util/collections.ts';
 
 /** Highest number of intervals open at once; an interval ending at t does not overlap one starting at t. */
 export function peakOverlap(intervals: { start: number; end: number; weight: number }[]): number {

@@ -122,7 +122,7 @@ export function queueScheduler(h: FloeHarness, cfg: Omit<QueueExecutorConfig, 'p
 }
 
 /** Runs `scheduler` (started here, stopped after) until `done()`; throws on timeout. */
-export async function runScheduler(scheduler: Scheduler, done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function runScheduler(scheduler: Scheduler, done: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   await scheduler.start();
   const deadline = Date.now() + timeoutMs;
   let timedOut = false;
