@@ -44,9 +44,10 @@ export function tryIsOver(row: Pick<TryRow, 'state' | 'try_number'> | undefined,
 }
 
 /** queued → running for exactly this try. False when the try is not (or no longer) queued: do not run it. */
-export async function claimTry(db: Q, k: TIKey, tryNumber: number, info: { hostname: string; pid: number }): Promise<boolean> {
+export async function claimTry(db: Q, k: TIKey, tryNumber: number, info: { hostname: string; pid: number; externalId?: string }): Promise<boolean> {
   const now = nowIso();
-  const r = await db.updateTable('task_instance').set({ state: 'running', start_date: now, end_date: null, hostname: info.hostname, pid: info.pid, last_heartbeat: now, reason: null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
+  const ext = info.externalId ? { external_executor_id: info.externalId } : {};
+  const r = await db.updateTable('task_instance').set({ state: 'running', start_date: now, end_date: null, hostname: info.hostname, pid: info.pid, last_heartbeat: now, reason: null, updated_at: now, ...ext }).where((eb) => eb.and(keyColumns(k)))
     .where('try_number', '=', tryNumber)
     .where('state', '=', 'queued')
     .executeTakeFirst();

@@ -23,6 +23,8 @@ export interface Workload {
   executionTimeout: number | null;
   /** The task as serialized by the DAG processor (pod executors build the pod from it). */
   task: SerializedTask;
+  /** Hash of the serialized DAG the try was queued from; warm runners holding that version skip reading it. */
+  dagHash?: string;
 }
 
 /** What an executor saw happen to a try. `success`/`failed` mean the try's process is over. */

@@ -11,7 +11,7 @@ import { nowIso } from '../util/time.ts';
 export interface QueueingContext {
   executor: Executor;
   jobId: number;
-  dags: Map<string, { dag: SerializedDag; paused: boolean }>;
+  dags: Map<string, { dag: SerializedDag; paused: boolean; hash?: string }>;
   scope?: { dagId: string; runIds: string[] };
   log: Logger;
   /** Called when candidates were cut by the query limit or slots: the caller should loop again at once. */
@@ -150,6 +150,7 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
       fileloc: cached.dag.fileloc,
       executionTimeout: task.executionTimeout,
       task,
+      dagHash: cached.hash,
     };
     ctx.executor.queue(work);
   }

@@ -12,7 +12,10 @@ process.on('disconnect', () => process.exit(0));
 const db = await openDb(settings.dbUrl, { migrate: false });
 process.on('message', (msg: QueueChildRequest) => {
   if (msg?.type !== 'run') return;
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue' }, msg.key, msg.tryNumber)
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue' }, msg.key, msg.tryNumber, 'run', {
+    dagHash: msg.dagHash,
+    externalId: msg.externalId,
+  })
     .then((o): QueueChildReply => ({ type: 'done', ran: o.ran, state: o.ran ? o.state : null, reason: o.reason }))
     .catch((e: Error): QueueChildReply => ({ type: 'done', ran: false, state: null, reason: `task runner error: ${e?.message ?? e}` }))
     // A send that fails means the worker is gone: the try ends with it (see 'disconnect' above).

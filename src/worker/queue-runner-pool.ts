@@ -48,8 +48,8 @@ export class RunnerPool {
     return n;
   }
 
-  /** Runs one try in a task process; rejects with RunnerLostError when the process dies first. */
-  async run(data: TryJobData, onStart?: (pid: number) => void): Promise<RunnerDone> {
+  /** Runs one try in a task process; `externalId` is recorded with its claim. Rejects with RunnerLostError when the process dies first. */
+  async run(data: TryJobData, externalId: string, onStart?: (pid: number) => void): Promise<RunnerDone> {
     if (this.closed) throw new RunnerLostError('the worker is stopping');
     const proc = [...this.procs].find((p) => !p.busy && p.child.exitCode === null && p.child.signalCode === null) ?? this.spawn();
     proc.busy = true;
@@ -81,7 +81,7 @@ export class RunnerPool {
         };
         proc.child.on('message', onMessage);
         proc.child.on('exit', onExit);
-        proc.child.send({ type: 'run', key: data.key, tryNumber: data.tryNumber } satisfies QueueChildRequest);
+        proc.child.send({ type: 'run', key: data.key, tryNumber: data.tryNumber, dagHash: data.dagHash, externalId } satisfies QueueChildRequest);
       });
       return { ran: reply.ran, state: reply.state, reason: reply.reason, pid };
     } finally {

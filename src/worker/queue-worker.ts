@@ -3,6 +3,7 @@
 // a process that died as the job's failure reason.
 import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
+import { externalIdFor } from '../executors/queue/job-id.ts';
 import { parseTryJobData, type TryJobData, type TryJobResult } from '../executors/queue/protocol.ts';
 import type { QueueConcurrency } from '../executors/queue/settings.ts';
 import type { TIKey } from '../executors/types.ts';
@@ -124,7 +125,7 @@ export class QueueWorker {
     this.runningBy.set(queue, (this.runningBy.get(queue) ?? 0) + 1);
     const base = { queue, jobId, key: data.key, tryNumber: data.tryNumber };
     try {
-      const done = await this.pool.run(data, (pid) => this.o.onEvent?.({ type: 'started', ...base, pid }));
+      const done = await this.pool.run(data, externalIdFor(queue, jobId), (pid) => this.o.onEvent?.({ type: 'started', ...base, pid }));
       const result: TryJobResult = done.ran
         ? { ran: true, state: done.state ?? 'failed', reason: done.reason, worker: this.name, pid: done.pid }
         : { ran: false, reason: done.reason ?? 'the task runner did not run the try', worker: this.name, pid: done.pid };

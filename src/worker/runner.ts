@@ -6,7 +6,10 @@ import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import { importDagFile } from '../dag/import.ts';
 import type { Db } from '../db/connect.ts';
 import { claimTry, finishTryIn, getTI, heartbeat, pullXcom, pushXcom, type TryEnd } from '../db/task-instances.ts';
+import type { DagRunTable } from '../db/schema.ts';
 import type { TIKey } from '../executors/types.ts';
+import { runKey } from '../util/collections.ts';
+import type { Selectable } from 'kysely';
 import { failureState, retryDelaySeconds } from '../scheduler/decisions.ts';
 import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
@@ -30,13 +33,44 @@ export type RunOutcome =
 
 export class TaskTimeoutError extends Error {}
 
+/** What a caller may already know about a try, saving the runner reads and writes. */
+export interface TryHints {
+  /** Hash of the serialized DAG the try was queued from: a warm runner holding that version reads no DAG row. */
+  dagHash?: string;
+  /** The executor's handle for the try, recorded with the claim (so the scheduler need not write it). */
+  externalId?: string;
+}
+
 /** Parsed DAGs by id, reused while their hash is unchanged: a warm runner reads a large DAG's JSON once, not per try. */
 const parsedDags = new Map<string, { hash: string; dag: SerializedDag; tasks: Map<string, SerializedTask> }>();
 
-async function loadRecords(db: Db, k: TIKey) {
+type RunRow = Pick<Selectable<DagRunTable>, 'conf' | 'logical_date' | 'data_interval_start' | 'data_interval_end'>;
+/** The fields of a DAG run a try reads never change after the run is created: a warm runner reads them once per run. */
+const runRows = new Map<string, RunRow>();
+const RUN_ROWS_MAX = 256;
+
+async function readRun(db: Db, k: TIKey): Promise<RunRow | undefined> {
+  const id = runKey(k.dagId, k.runId);
+  const cached = runRows.get(id);
+  if (cached) return cached;
+  const run = await db.kysely
+    .selectFrom('dag_run')
+    .select(['conf', 'logical_date', 'data_interval_start', 'data_interval_end'])
+    .where('dag_id', '=', k.dagId)
+    .where('run_id', '=', k.runId)
+    .executeTakeFirst();
+  if (run) {
+    if (runRows.size >= RUN_ROWS_MAX) runRows.delete(runRows.keys().next().value!);
+    runRows.set(id, run);
+  }
+  return run;
+}
+
+async function loadRecords(db: Db, k: TIKey, dagHash: string | undefined) {
+  const known = parsedDags.get(k.dagId);
   const [dagRow, run] = await Promise.all([
-    db.kysely.selectFrom('dag').select('hash').where('dag_id', '=', k.dagId).executeTakeFirst(),
-    db.kysely.selectFrom('dag_run').selectAll().where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).executeTakeFirst(),
+    dagHash !== undefined && known?.hash === dagHash ? { hash: dagHash } : db.kysely.selectFrom('dag').select('hash').where('dag_id', '=', k.dagId).executeTakeFirst(),
+    readRun(db, k),
   ]);
   if (!dagRow || !run) return null;
   let parsed = parsedDags.get(k.dagId);
@@ -131,11 +165,11 @@ function failureEnd(task: SerializedTask, tryNumber: number, reason: string): Tr
  * Runs one try. mode 'run': claims the try (queued → running), records the outcome and XCom.
  * mode 'test': runs the task with the same context but writes no state or XCom (`floe tasks test`).
  */
-export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, mode: 'run' | 'test' = 'run'): Promise<RunOutcome> {
+export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, mode: 'run' | 'test' = 'run', hints: TryHints = {}): Promise<RunOutcome> {
   const { db } = deps;
-  const rec = await loadRecords(db, k);
+  const rec = await loadRecords(db, k, hints.dagHash);
   if (!rec) return { ran: false, reason: `no DAG run ${k.runId} or task ${k.taskId} of DAG ${k.dagId} in the database` };
-  if (mode === 'run' && !(await claimTry(db.kysely, k, tryNumber, { hostname: hostname(), pid: process.pid }))) {
+  if (mode === 'run' && !(await claimTry(db.kysely, k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId }))) {
     const ti = await getTI(db.kysely, k);
     return { ran: false, reason: `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})` };
   }

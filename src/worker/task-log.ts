@@ -11,6 +11,19 @@ export function taskLogPath(logsFolder: string, k: TIKey, tryNumber: number): st
   return path.join(...parts, `attempt=${tryNumber}.log`);
 }
 
+/** Opens for appending. A plain mkdir of the try's folder first: a recursive one costs extra syscalls per try. */
+function openLog(file: string): number {
+  const dir = path.dirname(file);
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else if (code !== 'EEXIST') throw e;
+  }
+  return openSync(file, 'a');
+}
+
 /**
  * Writes go to the file synchronously: a task that ends its process (`process.exit`, a crash, a kill after
  * its last words) must not take its last lines with it, as buffered stream writes would.
@@ -23,8 +36,7 @@ export class TaskLog {
     readonly file: string,
     private readonly echo = false,
   ) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.fd = openSync(file, 'a');
+    this.fd = openLog(file);
   }
   line(level: string, ...args: unknown[]): void {
     this.raw(`[${new Date().toISOString()}] ${level} ${format(...args)}\n`);

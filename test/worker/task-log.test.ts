@@ -33,3 +33,16 @@ process.exit(7);`;
   assert.equal(r.status, 7, r.stderr);
   assert.match(readFileSync(file, 'utf8'), /INFO last words\n$/);
 });
+
+test('missing folders are made; a later attempt in the same folder gets its own file', async () => {
+  const first = path.join(dir, 'dag_id=x', 'run_id=r', 'task_id=t', 'attempt=1.log');
+  const log1 = new TaskLog(first);
+  log1.line('INFO', 'one');
+  await log1.close();
+  const second = path.join(path.dirname(first), 'attempt=2.log');
+  const log2 = new TaskLog(second);
+  log2.line('INFO', 'two');
+  await log2.close();
+  assert.match(readFileSync(first, 'utf8'), /INFO one\n$/);
+  assert.match(readFileSync(second, 'utf8'), /INFO two\n$/);
+});

@@ -15,6 +15,8 @@ export const tryJobDataSchema = z.object({
   executionTimeout: z.number().nonnegative().nullable(),
   /** ISO time the scheduler handed the try to the executor (shown by workers, useful when debugging). */
   queuedAt: z.string(),
+  /** Hash of the serialized DAG the try was queued from (absent in jobs of older schedulers). */
+  dagHash: z.string().optional(),
 });
 export type TryJobData = z.infer<typeof tryJobDataSchema>;
 

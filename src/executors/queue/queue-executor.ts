@@ -118,7 +118,7 @@ export class QueueExecutor implements Executor {
       return;
     }
     if (this.entries.has(jobId)) return;
-    const data: TryJobData = { key: work.key, tryNumber: work.tryNumber, executionTimeout: work.executionTimeout, queuedAt: new Date().toISOString() };
+    const data: TryJobData = { key: work.key, tryNumber: work.tryNumber, executionTimeout: work.executionTimeout, queuedAt: new Date().toISOString(), dagHash: work.dagHash };
     this.entries.set(jobId, this.newEntry(jobId, work.queue, data, false));
     this.schedulePump(0);
   }
@@ -332,7 +332,8 @@ export class QueueExecutor implements Executor {
   private reportRunning(e: Entry): void {
     if (e.runningReported) return;
     e.runningReported = true;
-    this.emit({ key: e.data.key, tryNumber: e.data.tryNumber, state: 'running', externalId: externalIdFor(e.queue, e.jobId) });
+    // No externalId: the worker's task runner records it with its claim, sparing the scheduler a write per try.
+    this.emit({ key: e.data.key, tryNumber: e.data.tryNumber, state: 'running' });
   }
 
   private onCompleted(queue: string, jobId: string, value: unknown): void {
