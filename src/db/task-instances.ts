@@ -110,7 +110,11 @@ export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumbe
 
 export async function pushXcom(db: Q, k: TIKey, key: string, value: unknown): Promise<void> {
   const json = JSON.stringify(value);
-  if (json === undefined) return;
+  if (json !== undefined) await pushXcomJson(db, k, key, json);
+}
+
+/** pushXcom of a value already in its JSON form (e.g. sent by another process). */
+export async function pushXcomJson(db: Q, k: TIKey, key: string, json: string): Promise<void> {
   const now = nowIso();
   await db
     .insertInto('xcom')

@@ -1,10 +1,13 @@
 // The task-runner processes of one `floe worker`: each runs one try at a time. Warm processes are reused
 // for the next try (DAG files stay imported, the DB stays open); with `isolate` every try gets a fresh one.
+// The pool writes its processes' claims and outcomes (BatchedTryRecorder): one DB writer per worker.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TryJobData } from '../executors/queue/protocol.ts';
 import { tsxExecArgv } from '../util/node-args.ts';
-import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type QueueChildSettings } from './queue-child-protocol.ts';
+import { openDb, type Db } from '../db/connect.ts';
+import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type QueueChildSettings, type RecordWrite } from './queue-child-protocol.ts';
+import { BatchedTryRecorder } from './try-recorder.ts';
 
 const CHILD = fileURLToPath(new URL('./queue-child.ts', import.meta.url));
 /** Extra time a runner gets past executionTimeout to record the timeout itself before it is killed. */
@@ -38,6 +41,8 @@ export class RunnerLostError extends Error {}
 export class RunnerPool {
   private readonly procs = new Set<Proc>();
   private closed = false;
+  private db: Promise<Db> | null = null;
+  private recorder: Promise<BatchedTryRecorder> | null = null;
 
   constructor(private readonly o: PoolOptions) {}
 
@@ -109,6 +114,26 @@ export class RunnerPool {
     const exits = [...this.procs].map((p) => new Promise<void>((resolve) => (p.child.exitCode !== null || p.child.signalCode !== null ? resolve() : p.child.once('exit', () => resolve()))));
     for (const p of this.procs) if (!p.busy) this.retire(p);
     await Promise.all(exits);
+    if (this.db) await (await this.db.catch(() => null))?.close();
+  }
+
+  /** Writes what a task process asks for and answers it; a write that fails is answered with its error. */
+  private record(child: ChildProcess, id: number, write: RecordWrite): void {
+    this.recorder ??= (this.db ??= openDb(this.o.settings.dbUrl, { migrate: false })).then(
+      (db) => new BatchedTryRecorder(db),
+      (e: unknown) => {
+        this.db = this.recorder = null; // open again with the next write
+        throw e;
+      },
+    );
+    this.recorder.then((r) => (write.kind === 'claim' ? r.claim(write.key, write.tryNumber, write.info) : r.finish(write.key, write.tryNumber, write.end, write.returnJson)))
+      .then(
+        (ok): QueueChildRequest => ({ type: 'recorded', id, ok }),
+        (e: Error): QueueChildRequest => ({ type: 'recorded', id, ok: false, error: `the worker could not write to the metadata database: ${e?.message ?? e}` }),
+      )
+      .then((reply) => {
+        if (child.connected) child.send(reply, () => {});
+      });
   }
 
   private spawn(): Proc {
@@ -131,6 +156,9 @@ export class RunnerPool {
     });
     ready.catch(() => {});
     const proc: Proc = { child, ready, busy: false, killReason: null };
+    child.on('message', (m: QueueChildReply) => {
+      if (m?.type === 'record') this.record(child, m.id, m.write);
+    });
     child.on('error', () => {});
     child.on('exit', () => this.procs.delete(proc));
     this.procs.add(proc);

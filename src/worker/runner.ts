@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import { importDagFile } from '../dag/import.ts';
 import type { Db } from '../db/connect.ts';
-import { claimTry, finishTryIn, getTI, heartbeat, pullXcom, pushXcom, type TryEnd } from '../db/task-instances.ts';
+import { getTI, heartbeat, pullXcom, pushXcom, type TryEnd } from '../db/task-instances.ts';
 import type { DagRunTable } from '../db/schema.ts';
 import type { TIKey } from '../executors/types.ts';
 import { runKey } from '../util/collections.ts';
@@ -15,6 +15,7 @@ import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';
 import { TaskLog, taskLogPath } from './task-log.ts';
+import { directRecorder, type TryRecorder } from './try-recorder.ts';
 
 export interface RunnerDeps {
   db: Db;
@@ -24,6 +25,8 @@ export interface RunnerDeps {
   ignoresPodSettings?: string;
   /** Copy the try's log to standard output too. */
   echoLog?: boolean;
+  /** Where claims and outcomes go; the DB directly unless given (queue workers batch them). */
+  recorder?: TryRecorder;
 }
 
 export type RunOutcome =
@@ -155,6 +158,15 @@ function withTimeout<T>(seconds: number | null, ac: AbortController, work: Promi
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The return value as stored in XCom; a value JSON cannot hold fails the try, rather than leaving it unrecorded. */
+function returnValueJson(value: unknown, taskId: string): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw new Error(`task ${taskId} returned a value that cannot be stored as its XCom (JSON): ${(e as Error).message}`);
+  }
+}
+
 function failureEnd(task: SerializedTask, tryNumber: number, reason: string): TryEnd {
   const state = failureState(tryNumber, task.retries);
   const nextRetryAt = state === 'up_for_retry' ? new Date(Date.now() + retryDelaySeconds(task, tryNumber) * 1000).toISOString() : null;
@@ -169,7 +181,8 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   const { db } = deps;
   const rec = await loadRecords(db, k, hints.dagHash);
   if (!rec) return { ran: false, reason: `no DAG run ${k.runId} or task ${k.taskId} of DAG ${k.dagId} in the database` };
-  if (mode === 'run' && !(await claimTry(db.kysely, k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId }))) {
+  const recorder = deps.recorder ?? directRecorder(db);
+  if (mode === 'run' && !(await recorder.claim(k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId }))) {
     const ti = await getTI(db.kysely, k);
     return { ran: false, reason: `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})` };
   }
@@ -182,6 +195,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   const beat = mode === 'run' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
   let end: TryEnd;
   let value: unknown;
+  let returnJson: string | undefined;
   let timedOut = false;
   try {
     const defs = await importDagFile(rec.dag.fileloc);
@@ -217,8 +231,9 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       throw new Error(`task kind ${body.kind} cannot run in the task runner yet`);
     })();
     value = await withTimeout(rec.task.executionTimeout, ac, work);
+    returnJson = returnValueJson(value, k.taskId);
     end = { state: 'success', reason: null };
-    log.line('INFO', `try ${tryNumber} succeeded; returned ${JSON.stringify(value)?.slice(0, 500) ?? 'nothing'}`);
+    log.line('INFO', `try ${tryNumber} succeeded; returned ${returnJson?.slice(0, 500) ?? 'nothing'}`);
   } catch (e) {
     const err = e as Error;
     timedOut = err instanceof TaskTimeoutError;
@@ -230,10 +245,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   }
   if (mode === 'run') {
     // (The log up to the outcome is on disk already: TaskLog writes synchronously.)
-    const recorded = await db.kysely.transaction().execute(async (trx) => {
-      if (end.state === 'success' && value !== undefined) await pushXcom(trx, k, 'return_value', value);
-      return finishTryIn(trx, k, tryNumber, end);
-    });
+    const recorded = await recorder.finish(k, tryNumber, end, end.state === 'success' ? returnJson : undefined);
     if (!recorded) log.line('WARN', `the outcome (${end.state}) was not recorded: the try was ended elsewhere meanwhile (e.g. as a zombie)`);
     else log.line('INFO', `marked ${end.state}`);
   }

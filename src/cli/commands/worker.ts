@@ -22,21 +22,36 @@ function parseSeconds(v: string, what: string): number {
 
 const redact = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
+/** Lines written within this many ms go out in one write: a busy worker prints two lines a try. */
+const FLUSH_MS = 25;
+
 /** Where lines go: plain lines off a terminal; on one, lines scroll above a live status line. */
 function makeOutput(worker: QueueWorker) {
   const tty = process.stdout.isTTY === true;
   let shown = '';
+  let pending = '';
+  let timer: NodeJS.Timeout | null = null;
   const status = () => (shown = formatStatusLine(worker.status(), (process.stdout.columns || 120) - 1));
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (!pending) return;
+    process.stdout.write(tty ? `\r\x1b[2K${pending}${status()}` : pending);
+    pending = '';
+  };
+  process.on('exit', flush);
   return {
     tty,
     line(text: string) {
-      process.stdout.write(tty ? `\r\x1b[2K${text}\n${status()}` : `${text}\n`);
+      pending += `${text}\n`;
+      timer ??= setTimeout(flush, FLUSH_MS);
     },
     refresh() {
       const before = shown;
-      if (tty && status() !== before) process.stdout.write(`\r\x1b[2K${shown}`);
+      if (tty && !pending && status() !== before) process.stdout.write(`\r\x1b[2K${shown}`);
     },
     end() {
+      flush();
       if (tty) process.stdout.write(`\r\x1b[2K`);
     },
   };

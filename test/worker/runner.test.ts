@@ -1,50 +1,22 @@
-// What a caller tells the task runner about a try (TryHints) saves it work without changing what it does:
-// the executor's handle is recorded with the claim, and a DAG version the runner already holds is not read.
+// The task runner on its own (no executor around it). What a caller tells it about a try (TryHints) saves it
+// work without changing what it does: the executor's handle is recorded with the claim, and a DAG version the
+// runner already holds is not read. A return value that cannot be stored fails the try with the reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import type { Executor, Workload } from '../../src/executors/types.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import type { Workload } from '../../src/executors/types.ts';
 import { runTaskTry } from '../../src/worker/runner.ts';
+import { queuedWorkloads } from '../helpers/capture.ts';
 import { dialects, type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 
-/** Takes the scheduler's workloads and runs nothing: the test runs the tries itself. */
-class CaptureExecutor implements Executor {
-  readonly name = 'capture';
-  readonly work: Workload[] = [];
-  async start(): Promise<void> {}
-  queue(w: Workload): void {
-    this.work.push(w);
-  }
-  async sync() {
-    return [];
-  }
-  openSlots(): number {
-    return 8 - this.work.length;
-  }
-  async adopt(): Promise<never[]> {
-    return [];
-  }
-  async stop(): Promise<void> {}
-}
-
 for (const dialect of await dialects()) {
-  describe(`task runner hints on ${dialect}`, () => {
+  describe(`task runner on ${dialect}`, () => {
     let h: FloeHarness;
     let work: Map<string, Workload>;
     before(async () => {
       h = await startFloe(dialect);
-      h.writeDag('hints.ts', `${SDK_IMPORT}\ndag({ dagId: 'hints', schedule: null }, () => { task('a', async () => 1)(); task('b', async () => 2)(); task('c', async () => 3)(); });\n`);
+      h.writeDag('hints.ts', `${SDK_IMPORT}\ndag({ dagId: 'hints', schedule: null }, () => { task('a', async () => 1)(); task('b', async () => 2)(); task('c', async () => 3)(); task('big', async () => 10n)(); });\n`);
       assert.deepEqual((await h.parse()).errors, []);
-      await h.trigger('hints');
-      const ex = new CaptureExecutor();
-      const scheduler = new Scheduler({ db: h.rt.db, executor: ex, log: pino({ level: 'silent' }), loopIntervalMs: 20, zombieThresholdMs: 60_000, healthCheckThresholdMs: 30_000 });
-      await scheduler.start();
-      const deadline = Date.now() + 20_000;
-      await scheduler.run(() => ex.work.length === 3 || Date.now() > deadline);
-      await scheduler.stop();
-      work = new Map(ex.work.map((w) => [w.key.taskId, w]));
-      assert.equal(work.size, 3);
+      work = await queuedWorkloads(h, 'hints', 4);
     });
     after(async () => h.close());
 
@@ -74,6 +46,16 @@ for (const dialect of await dialects()) {
       assert.match(outC.reason ?? '', /no DAG run .* or task c of DAG hints in the database/);
       const outStale = await runTaskTry(deps(), c.key, c.tryNumber, 'run', { dagHash: 'another-version' });
       assert.equal(outStale.ran, false, 'a hash the runner does not hold means reading the DAG row');
+    });
+
+    test('a return value JSON cannot hold fails the try with a reason naming the task, not a lost try', async () => {
+      const big = work.get('big')!;
+      const out = await runTaskTry(deps(), big.key, big.tryNumber, 'run', { dagHash: big.dagHash }); // (the DAG row is gone: see above)
+      assert.equal(out.ran, true);
+      assert.equal(out.ran && out.state, 'failed');
+      assert.match(out.reason ?? '', /task big returned a value that cannot be stored as its XCom \(JSON\).*BigInt/);
+      const ti = (await h.tis('hints', big.key.runId)).get('big')!;
+      assert.equal(ti.state, 'failed');
     });
   });
 }

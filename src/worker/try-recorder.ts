@@ -1,0 +1,100 @@
+// Where the task runner records a try's claim (queued → running) and its outcome. In its own process it writes
+// the DB directly; a queue worker's task processes hand both to their worker, which writes those of all its
+// task processes in shared transactions: one SQLite writer per worker instead of one per task process.
+import type { Transaction } from 'kysely';
+import type { Db } from '../db/connect.ts';
+import type { Database } from '../db/schema.ts';
+import { claimTry, finishTryIn, pushXcomJson, type TryEnd } from '../db/task-instances.ts';
+import type { TIKey } from '../executors/types.ts';
+
+export interface ClaimInfo {
+  hostname: string;
+  pid: number;
+  /** The executor's handle for the try, when the runner knows it. */
+  externalId?: string;
+}
+
+export interface TryRecorder {
+  /** queued → running for this try number; false when the try is not queued (run elsewhere, ended, gone). */
+  claim(k: TIKey, tryNumber: number, info: ClaimInfo): Promise<boolean>;
+  /** Records the outcome, and the return value (JSON) on success; false when the try was ended elsewhere meanwhile. */
+  finish(k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined): Promise<boolean>;
+}
+
+type Trx = Transaction<Database>;
+
+async function finishIn(trx: Trx, k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined): Promise<boolean> {
+  // The value first: a try is never seen as success without its return value.
+  if (end.state === 'success' && returnJson !== undefined) await pushXcomJson(trx, k, 'return_value', returnJson);
+  return finishTryIn(trx, k, tryNumber, end);
+}
+
+/** Writes each claim and outcome in its own statement / transaction. */
+export function directRecorder(db: Db): TryRecorder {
+  return {
+    claim: (k, tryNumber, info) => claimTry(db.kysely, k, tryNumber, info),
+    finish: (k, tryNumber, end, returnJson) => db.kysely.transaction().execute((trx) => finishIn(trx, k, tryNumber, end, returnJson)),
+  };
+}
+
+type Op =
+  | { kind: 'claim'; k: TIKey; tryNumber: number; info: ClaimInfo; resolve: (ok: boolean) => void; reject: (e: unknown) => void }
+  | { kind: 'finish'; k: TIKey; tryNumber: number; end: TryEnd; returnJson: string | undefined; resolve: (ok: boolean) => void; reject: (e: unknown) => void };
+
+/**
+ * Collects the claims and outcomes asked for in one turn of the event loop and writes them in one
+ * transaction. Should that transaction fail, each is written again on its own, so one bad write cannot
+ * fail the others'.
+ */
+export class BatchedTryRecorder implements TryRecorder {
+  private pending: Op[] = [];
+  private flushing = false;
+
+  constructor(private readonly db: Db) {}
+
+  claim(k: TIKey, tryNumber: number, info: ClaimInfo): Promise<boolean> {
+    return new Promise((resolve, reject) => this.add({ kind: 'claim', k, tryNumber, info, resolve, reject }));
+  }
+
+  finish(k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined): Promise<boolean> {
+    return new Promise((resolve, reject) => this.add({ kind: 'finish', k, tryNumber, end, returnJson, resolve, reject }));
+  }
+
+  private add(op: Op): void {
+    this.pending.push(op);
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    // Ops added while a batch is written wait for the next batch.
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      let results: boolean[] | null = null;
+      try {
+        results = await this.db.kysely.transaction().execute(async (trx) => {
+          const out: boolean[] = [];
+          for (const op of batch) out.push(await this.apply(trx, op));
+          return out;
+        });
+      } catch {
+        results = null;
+      }
+      if (results) batch.forEach((op, i) => op.resolve(results[i]));
+      else
+        for (const op of batch)
+          await this.db.kysely
+            .transaction()
+            .execute((trx) => this.apply(trx, op))
+            .then(op.resolve, op.reject);
+    }
+    this.flushing = false;
+  }
+
+  private apply(trx: Trx, op: Op): Promise<boolean> {
+    return op.kind === 'claim' ? claimTry(trx, op.k, op.tryNumber, op.info) : finishIn(trx, op.k, op.tryNumber, op.end, op.returnJson);
+  }
+}
