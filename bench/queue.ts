@@ -3,10 +3,15 @@
 // jobs/s with 2 workers of the same concurrency on the same Redis, and task-to-task latency along a chain.
 import { readdirSync, readFileSync } from 'node:fs';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import type { FloeHarness } from '../test/helpers/floe.ts';
-import { startFloe } from '../test/helpers/floe.ts';
+import { databaseUrl } from '../src/config/load.ts';
+import { schedulerOptions } from '../src/cli/runtime.ts';
+import { LocalExecutor } from '../src/executors/local/local-executor.ts';
+import { QueueExecutor } from '../src/executors/queue/queue-executor.ts';
+import type { Executor } from '../src/executors/types.ts';
+import { Scheduler } from '../src/scheduler/scheduler.ts';
+import { type Dialect, type FloeHarness, startFloe } from '../test/helpers/floe.ts';
 import {
-  deletePrefix, queueScheduler, REDIS_URL, redisAvailable, runFinished, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
+  deletePrefix, REDIS_URL, redisAvailable, runFinished, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
 } from '../test/queue/helpers.ts';
 import { percentile } from './local-executor.ts';
 import { chainDag, gc, independentDag, parseAll } from './scheduler.ts';
@@ -75,19 +80,22 @@ function cpuByRole(workerPids: number[]): Map<string, number> {
   return out;
 }
 
-async function runOnce(h: FloeHarness, prefix: string, dagId: string): Promise<{ runId: string; ms: number }> {
+/** A scheduler around the executor `make` builds (given the scheduler's wake). */
+function schedulerWith(h: FloeHarness, make: (wake: () => void) => Executor): Scheduler {
+  let scheduler: Scheduler | null = null;
+  const executor = make(() => scheduler?.wake());
+  scheduler = new Scheduler(schedulerOptions(h.rt, executor));
+  return scheduler;
+}
+
+/** Triggers `dagId` and runs the (started) scheduler until the run is over; checks every try succeeded on try 1. */
+async function runToEnd(h: FloeHarness, scheduler: Scheduler, dagId: string): Promise<{ runId: string; ms: number }> {
   const runId = await h.trigger(dagId);
-  const { scheduler } = queueScheduler(h, { redisUrl: REDIS_URL, prefix });
   gc();
-  await scheduler.start();
   const t0 = performance.now();
   const deadline = Date.now() + RUN_TIMEOUT_MS;
   let timedOut = false;
-  try {
-    await scheduler.run(async () => (await runFinished(h, dagId, runId)) || (timedOut = Date.now() > deadline));
-  } finally {
-    await scheduler.stop();
-  }
+  await scheduler.run(async () => (await runFinished(h, dagId, runId)) || (timedOut = Date.now() > deadline));
   const ms = performance.now() - t0;
   if (timedOut) throw new Error(`queue bench ${dagId}: not finished after ${RUN_TIMEOUT_MS / 1000}s`);
   const tis = await h.tis(dagId, runId);
@@ -96,15 +104,46 @@ async function runOnce(h: FloeHarness, prefix: string, dagId: string): Promise<{
   return { runId, ms };
 }
 
+/** Runs each DAG in turn with one scheduler session (started here, stopped after). */
+async function runAll(h: FloeHarness, scheduler: Scheduler, dagIds: string[]): Promise<{ runId: string; ms: number }[]> {
+  await scheduler.start();
+  try {
+    const out = [];
+    for (const id of dagIds) out.push(await runToEnd(h, scheduler, id));
+    return out;
+  } finally {
+    await scheduler.stop();
+  }
+}
+
+/**
+ * The same no-op tasks through the local executor with as many warm task processes as the workers have:
+ * Floe's per-try work without Redis, BullMQ or a worker in between. queue/local shows what the queue path adds.
+ */
+async function localRate(h: FloeHarness): Promise<number> {
+  const runner = { dbUrl: databaseUrl(h.rt.cfg), logsFolder: h.rt.cfg.logging.logsFolder!, heartbeatSeconds: h.rt.cfg.scheduler.taskHeartbeatInterval };
+  const scheduler = schedulerWith(h, (wake) => new LocalExecutor({ parallelism: WORKERS * CONCURRENCY, isolate: false, runner }, { wake }));
+  const [, noop] = await runAll(h, scheduler, ['bench_q_warm', 'bench_q_noop']);
+  return NOOP_TASKS / (noop.ms / 1000);
+}
+
 /** Upstream end_date → downstream start_date (claimed by its runner) along a chain run, in ms. */
 async function chainGaps(h: FloeHarness, dagId: string, runId: string): Promise<number[]> {
   const rows = await h.rt.db.kysely.selectFrom('task_instance').select(['task_id', 'start_date', 'end_date']).where('dag_id', '=', dagId).where('run_id', '=', runId).orderBy('task_id').execute();
   return rows.slice(1).map((r, i) => Date.parse(r.start_date!) - Date.parse(rows[i].end_date!));
 }
 
+/** The metadata DB of the run: SQLite (the embedded default), or PostgreSQL with FLOE_BENCH_DB=postgres. */
+function benchDialect(): Dialect {
+  const v = process.env.FLOE_BENCH_DB ?? 'sqlite';
+  if (v !== 'sqlite' && v !== 'postgres') throw new Error(`FLOE_BENCH_DB: expected sqlite or postgres, got "${v}"`);
+  return v;
+}
+
 export async function benchQueue(): Promise<BenchRow[]> {
   if (!(await redisAvailable())) throw new Error(`the queue benchmark needs Redis at ${REDIS_URL}`);
-  const h = await startFloe('sqlite', { config: { core: { parallelism: WORKERS * CONCURRENCY * 2 }, scheduler: { loopInterval: 1 } } });
+  const dialect = benchDialect();
+  const h = await startFloe(dialect, { config: { core: { parallelism: WORKERS * CONCURRENCY * 2 }, scheduler: { loopInterval: 1 } } });
   const prefix = uniquePrefix('bench');
   const workers: WorkerProc[] = [];
   const rows: BenchRow[] = [];
@@ -117,16 +156,18 @@ export async function benchQueue(): Promise<BenchRow[]> {
     for (let i = 1; i <= WORKERS; i++) workers.push(startCliWorker(h, env, ['--queues', 'default', '--concurrency', String(CONCURRENCY), '--name', `bench${i}`], `bench-worker-${i}`));
     await Promise.all(workers.map((w) => w.waitFor(/floe worker/, 60_000)));
     // The first run starts every worker's warm task processes: reported on its own.
-    const cold = await runOnce(h, prefix, 'bench_q_warm');
+    const queueScheduler = () => schedulerWith(h, (wake) => new QueueExecutor({ redisUrl: REDIS_URL, prefix, parallelism: h.rt.cfg.core.parallelism, log: h.rt.log }, h.rt.db, { wake }));
+    const [cold] = await runAll(h, queueScheduler(), ['bench_q_warm']);
     const workerPids = workers.map((w) => w.pid);
     const cpu0 = cpuByRole(workerPids);
-    const noop = await runOnce(h, prefix, 'bench_q_noop');
+    const [noop] = await runAll(h, queueScheduler(), ['bench_q_noop']);
     const cpu1 = cpuByRole(workerPids);
     const perTask = [...cpu1].map(([role, s]) => `${role} ${(((s - (cpu0.get(role) ?? 0)) * 1000) / NOOP_TASKS).toFixed(2)}`).join(', ');
-    const chain = await runOnce(h, prefix, 'bench_q_chain');
+    const [chain] = await runAll(h, queueScheduler(), ['bench_q_chain']);
     const floeRate = NOOP_TASKS / (noop.ms / 1000);
     const rawRate = await rawBullmqRate(RAW_JOBS);
     const ratio = floeRate / rawRate;
+    const local = await localRate(h);
     rows.push({
       group: GROUP,
       metric: `no-op tasks/s (${NOOP_TASKS} tasks, ${WORKERS} workers × concurrency ${CONCURRENCY})`,
@@ -135,7 +176,16 @@ export async function benchQueue(): Promise<BenchRow[]> {
       baseline: { metric: `raw BullMQ add→complete (${RAW_JOBS} jobs, same workers/concurrency)`, value: Number(rawRate.toFixed(0)), unit: 'jobs/s' },
       ratio: Number(ratio.toFixed(3)),
       target: `ratio ≥ ${TARGET_RATIO}`,
-      note: `ratio = Floe/raw; Floe includes the scheduler, DB writes and a task runner (warm process, DAG import cached) per try; CPU ms per task: ${perTask || 'n/a'}`,
+      note: `ratio = Floe/raw; Floe includes the scheduler, DB writes and a task runner (warm process, DAG import cached) per try, on ${dialect}; CPU ms per task: ${perTask || 'n/a'}`,
+    });
+    rows.push({
+      group: GROUP,
+      metric: `the same tasks through the queue executor vs the local executor`,
+      value: Number(floeRate.toFixed(1)),
+      unit: 'tasks/s',
+      baseline: { metric: `local executor, ${WORKERS * CONCURRENCY} warm task processes, same DB`, value: Number(local.toFixed(1)), unit: 'tasks/s' },
+      ratio: Number((floeRate / local).toFixed(2)),
+      note: 'what Redis, BullMQ and the workers add to the per-try work every executor does (ratio ≥ 1: nothing)',
     });
     rows.push({ group: GROUP, metric: `cold start: first run of ${WORKERS * CONCURRENCY * 2} no-op tasks`, value: Number((cold.ms / 1000).toFixed(2)), unit: 's', note: `includes starting ${WORKERS * CONCURRENCY} warm task processes` });
     const gaps = await chainGaps(h, 'bench_q_chain', chain.runId);
