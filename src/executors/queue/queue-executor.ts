@@ -332,8 +332,9 @@ export class QueueExecutor implements Executor {
   private reportRunning(e: Entry): void {
     if (e.runningReported) return;
     e.runningReported = true;
-    // No externalId: the worker's task runner records it with its claim, sparing the scheduler a write per try.
-    this.emit({ key: e.data.key, tryNumber: e.data.tryNumber, state: 'running' });
+    // No externalId (the worker's task runner records it with its claim) and no wake: the scheduler has
+    // nothing to do about a start, so it is handed over with the next loop's events.
+    this.events.push({ key: e.data.key, tryNumber: e.data.tryNumber, state: 'running' });
   }
 
   private onCompleted(queue: string, jobId: string, value: unknown): void {
