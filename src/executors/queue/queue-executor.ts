@@ -395,9 +395,14 @@ export class QueueExecutor implements Executor {
       e.handedOff = true;
       return;
     }
+    // A result that arrives late (its event after a periodic check already re-added the job) belongs to an earlier
+    // delivery: only a job that is over now may be re-added, else one refusal would be counted twice.
+    const q = this.handle(e.queue).queue;
+    const state = await within(q.getJobState(e.jobId), REDIS_TIMEOUT_MS, `reading the state of job ${e.jobId}`);
+    if (state !== 'completed' && state !== 'failed') return;
     if (e.readds < MAX_READDS) {
       e.readds++;
-      await within(this.handle(e.queue).queue.remove(e.jobId), REDIS_TIMEOUT_MS, `removing job ${e.jobId}`);
+      await within(q.remove(e.jobId), REDIS_TIMEOUT_MS, `removing job ${e.jobId}`);
       this.readd(e);
       return;
     }
