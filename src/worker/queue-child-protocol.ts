@@ -1,27 +1,20 @@
-// Messages between `floe worker` and its task-runner processes (queue-child.ts). A task process hands the
-// claim and the outcome of its try to the worker, which writes them (batched with its other processes').
+// Messages between `floe worker` and its task-runner processes (queue-child.ts). The worker claims each try
+// before handing it over and records the outcome the task process sends back (batched with its other
+// processes'), so a task process writes no state of its own.
 import type { TryEnd } from '../db/task-instances.ts';
 import type { TIKey } from '../executors/types.ts';
-import type { ClaimInfo } from './try-recorder.ts';
 
 export interface QueueChildSettings {
   dbUrl: string;
   logsFolder: string;
   heartbeatSeconds: number;
 }
-/** Worker → task process. */
-export type QueueChildRequest =
-  | { type: 'run'; key: TIKey; tryNumber: number; dagHash?: string; externalId: string }
-  /** The answer to a `record` message: whether the write took effect, or why it failed. */
-  | { type: 'recorded'; id: number; ok: boolean; error?: string };
-/** Task process → worker. */
+/** Worker → task process: run this try, already claimed. */
+export type QueueChildRequest = { type: 'run'; key: TIKey; tryNumber: number; dagHash?: string };
+/** Task process → worker. `done` with `end`: the try ran (the worker records it); without: it could not run at all. */
 export type QueueChildReply =
   | { type: 'ready' }
-  | { type: 'done'; ran: boolean; state: string | null; reason: string | null }
-  | { type: 'record'; id: number; write: RecordWrite };
-
-export type RecordWrite =
-  | { kind: 'claim'; key: TIKey; tryNumber: number; info: ClaimInfo }
-  | { kind: 'finish'; key: TIKey; tryNumber: number; end: TryEnd; returnJson?: string };
+  | { type: 'done'; end: TryEnd; returnJson?: string; timedOut: boolean }
+  | { type: 'done'; end: null; reason: string };
 
 export const CHILD_SETTINGS_ENV = 'FLOE_QUEUE_CHILD_SETTINGS';

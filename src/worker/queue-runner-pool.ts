@@ -1,12 +1,16 @@
 // The task-runner processes of one `floe worker`: each runs one try at a time. Warm processes are reused
 // for the next try (DAG files stay imported, the DB stays open); with `isolate` every try gets a fresh one.
-// The pool writes its processes' claims and outcomes (BatchedTryRecorder): one DB writer per worker.
+// The pool claims each try before handing it over and records the outcome its process sends back, batched
+// with its other processes' (BatchedTryRecorder): one DB writer per worker, however many task processes.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TryJobData } from '../executors/queue/protocol.ts';
 import { tsxExecArgv } from '../util/node-args.ts';
-import { openDb, type Db } from '../db/connect.ts';
-import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type QueueChildSettings, type RecordWrite } from './queue-child-protocol.ts';
+import { hostname } from 'node:os';
+import { type Db, openDb } from '../db/connect.ts';
+import { getTI } from '../db/task-instances.ts';
+import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type QueueChildSettings } from './queue-child-protocol.ts';
+import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
 import { BatchedTryRecorder } from './try-recorder.ts';
 
 const CHILD = fileURLToPath(new URL('./queue-child.ts', import.meta.url));
@@ -41,8 +45,7 @@ export class RunnerLostError extends Error {}
 export class RunnerPool {
   private readonly procs = new Set<Proc>();
   private closed = false;
-  private db: Promise<Db> | null = null;
-  private recorder: Promise<BatchedTryRecorder> | null = null;
+  private opened: Promise<{ db: Db; recorder: BatchedTryRecorder }> | null = null;
 
   constructor(private readonly o: PoolOptions) {}
 
@@ -53,47 +56,87 @@ export class RunnerPool {
     return n;
   }
 
-  /** Runs one try in a task process; `externalId` is recorded with its claim. Rejects with RunnerLostError when the process dies first. */
+  /**
+   * Claims the try (as `externalId`), runs it in a task process and records how it ended. Resolves `ran: false`
+   * when the try was not queued (a second delivery) or its process could not run it; rejects with
+   * RunnerLostError when the process dies first (the claimed try is then left to zombie detection).
+   */
   async run(data: TryJobData, externalId: string, onStart?: (pid: number) => void): Promise<RunnerDone> {
     if (this.closed) throw new RunnerLostError('the worker is stopping');
     const proc = [...this.procs].find((p) => !p.busy && p.child.exitCode === null && p.child.signalCode === null) ?? this.spawn();
     proc.busy = true;
     proc.killReason = null;
     let timer: NodeJS.Timeout | undefined;
+    let reuse = !this.o.isolate;
     try {
       await proc.ready;
       const pid = proc.child.pid!;
+      const { db, recorder } = await this.store();
+      if (!(await recorder.claim(data.key, data.tryNumber, { hostname: hostname(), pid, externalId }))) {
+        const ti = await getTI(db.kysely, data.key);
+        return { ran: false, state: null, reason: `try ${data.tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})`, pid };
+      }
       onStart?.(pid);
       if (data.executionTimeout != null)
         timer = setTimeout(() => {
           proc.killReason = `killed: the try ran ${data.executionTimeout}s (executionTimeout) and did not stop`;
           proc.child.kill('SIGKILL');
         }, data.executionTimeout * 1000 + KILL_GRACE_MS);
-      const reply = await new Promise<Extract<QueueChildReply, { type: 'done' }>>((resolve, reject) => {
-        const onMessage = (m: QueueChildReply) => {
-          if (m?.type !== 'done') return;
-          cleanup();
-          resolve(m);
-        };
-        const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-          cleanup();
-          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-          reject(new RunnerLostError(proc.killReason ?? `task process (pid ${pid}) ${how} before recording a result`));
-        };
-        const cleanup = () => {
-          proc.child.off('message', onMessage);
-          proc.child.off('exit', onExit);
-        };
-        proc.child.on('message', onMessage);
-        proc.child.on('exit', onExit);
-        proc.child.send({ type: 'run', key: data.key, tryNumber: data.tryNumber, dagHash: data.dagHash, externalId } satisfies QueueChildRequest);
-      });
-      return { ran: reply.ran, state: reply.state, reason: reply.reason, pid };
+      const reply = await this.runIn(proc, { type: 'run', key: data.key, tryNumber: data.tryNumber, dagHash: data.dagHash });
+      if (reply.end === null) return { ran: false, state: null, reason: reply.reason, pid };
+      // A timed-out task may still be running inside its process: never reuse it for another try.
+      if (reply.timedOut) reuse = false;
+      const log = new TaskLog(taskLogPath(this.o.settings.logsFolder, data.key, data.tryNumber));
+      try {
+        noteRecorded(log, reply.end.state, await recorder.finish(data.key, data.tryNumber, reply.end, reply.returnJson));
+      } catch (e) {
+        log.line('WARN', `the outcome (${reply.end.state}) could not be recorded: ${(e as Error).message}`);
+        return { ran: false, state: null, reason: `the worker could not record the outcome (${reply.end.state}): ${(e as Error).message}`, pid };
+      } finally {
+        await log.close();
+      }
+      return { ran: true, state: reply.end.state, reason: reply.end.reason, pid };
     } finally {
       clearTimeout(timer);
       proc.busy = false;
-      if (this.o.isolate || this.closed) this.retire(proc);
+      if (!reuse || this.closed) this.retire(proc);
     }
+  }
+
+  /** Sends a try to a task process; resolves with its reply, rejects when the process ends first. */
+  private runIn(proc: Proc, request: QueueChildRequest): Promise<Extract<QueueChildReply, { type: 'done' }>> {
+    const pid = proc.child.pid;
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: QueueChildReply) => {
+        if (m?.type !== 'done') return;
+        cleanup();
+        resolve(m);
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        cleanup();
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        reject(new RunnerLostError(proc.killReason ?? `task process (pid ${pid}) ${how} before recording a result`));
+      };
+      const cleanup = () => {
+        proc.child.off('message', onMessage);
+        proc.child.off('exit', onExit);
+      };
+      proc.child.on('message', onMessage);
+      proc.child.on('exit', onExit);
+      proc.child.send(request);
+    });
+  }
+
+  /** The worker's DB connection and the recorder of its claims and outcomes, opened on first use. */
+  private store(): Promise<{ db: Db; recorder: BatchedTryRecorder }> {
+    this.opened ??= openDb(this.o.settings.dbUrl, { migrate: false }).then(
+      (db) => ({ db, recorder: new BatchedTryRecorder(db) }),
+      (e: unknown) => {
+        this.opened = null; // open again with the next try
+        throw e;
+      },
+    );
+    return this.opened;
   }
 
   /** Kills the processes running tries (their runs reject with `reason`); returns how many. */
@@ -114,26 +157,7 @@ export class RunnerPool {
     const exits = [...this.procs].map((p) => new Promise<void>((resolve) => (p.child.exitCode !== null || p.child.signalCode !== null ? resolve() : p.child.once('exit', () => resolve()))));
     for (const p of this.procs) if (!p.busy) this.retire(p);
     await Promise.all(exits);
-    if (this.db) await (await this.db.catch(() => null))?.close();
-  }
-
-  /** Writes what a task process asks for and answers it; a write that fails is answered with its error. */
-  private record(child: ChildProcess, id: number, write: RecordWrite): void {
-    this.recorder ??= (this.db ??= openDb(this.o.settings.dbUrl, { migrate: false })).then(
-      (db) => new BatchedTryRecorder(db),
-      (e: unknown) => {
-        this.db = this.recorder = null; // open again with the next write
-        throw e;
-      },
-    );
-    this.recorder.then((r) => (write.kind === 'claim' ? r.claim(write.key, write.tryNumber, write.info) : r.finish(write.key, write.tryNumber, write.end, write.returnJson)))
-      .then(
-        (ok): QueueChildRequest => ({ type: 'recorded', id, ok }),
-        (e: Error): QueueChildRequest => ({ type: 'recorded', id, ok: false, error: `the worker could not write to the metadata database: ${e?.message ?? e}` }),
-      )
-      .then((reply) => {
-        if (child.connected) child.send(reply, () => {});
-      });
+    if (this.opened) await (await this.opened.catch(() => null))?.db.close();
   }
 
   private spawn(): Proc {
@@ -156,9 +180,6 @@ export class RunnerPool {
     });
     ready.catch(() => {});
     const proc: Proc = { child, ready, busy: false, killReason: null };
-    child.on('message', (m: QueueChildReply) => {
-      if (m?.type === 'record') this.record(child, m.id, m.write);
-    });
     child.on('error', () => {});
     child.on('exit', () => this.procs.delete(proc));
     this.procs.add(proc);

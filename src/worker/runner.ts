@@ -14,8 +14,8 @@ import { failureState, retryDelaySeconds } from '../scheduler/decisions.ts';
 import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';
-import { TaskLog, taskLogPath } from './task-log.ts';
-import { directRecorder, type TryRecorder } from './try-recorder.ts';
+import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
+import { directRecorder } from './try-recorder.ts';
 
 export interface RunnerDeps {
   db: Db;
@@ -25,12 +25,17 @@ export interface RunnerDeps {
   ignoresPodSettings?: string;
   /** Copy the try's log to standard output too. */
   echoLog?: boolean;
-  /** Where claims and outcomes go; the DB directly unless given (queue workers batch them). */
-  recorder?: TryRecorder;
 }
 
+/**
+ * 'run': claims the try (queued → running), records the outcome and XCom. 'claimed': the caller claimed the try
+ * and records its outcome (a queue worker, for all its task processes at once); the runner runs it and returns
+ * `end` and `returnJson`. 'test': runs the task with the same context but writes no state or XCom (`floe tasks test`).
+ */
+export type RunMode = 'run' | 'claimed' | 'test';
+
 export type RunOutcome =
-  | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown; timedOut?: boolean }
+  | { ran: true; state: TryEnd['state']; reason: string | null; value?: unknown; timedOut?: boolean; end: TryEnd; returnJson?: string }
   /** The try was not run: not queued for this try number, or its records are missing. */
   | { ran: false; reason: string };
 
@@ -173,15 +178,16 @@ function failureEnd(task: SerializedTask, tryNumber: number, reason: string): Tr
   return { state, reason, nextRetryAt };
 }
 
-/**
- * Runs one try. mode 'run': claims the try (queued → running), records the outcome and XCom.
- * mode 'test': runs the task with the same context but writes no state or XCom (`floe tasks test`).
- */
-export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, mode: 'run' | 'test' = 'run', hints: TryHints = {}): Promise<RunOutcome> {
+/** Runs one try (see RunMode for who claims it and records its outcome). */
+export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, mode: RunMode = 'run', hints: TryHints = {}): Promise<RunOutcome> {
   const { db } = deps;
   const rec = await loadRecords(db, k, hints.dagHash);
-  if (!rec) return { ran: false, reason: `no DAG run ${k.runId} or task ${k.taskId} of DAG ${k.dagId} in the database` };
-  const recorder = deps.recorder ?? directRecorder(db);
+  if (!rec) {
+    const reason = `no DAG run ${k.runId} or task ${k.taskId} of DAG ${k.dagId} in the database`;
+    // A claimed try must still end: failed, as there is no task (or run) to retry it with.
+    return mode === 'claimed' ? { ran: true, state: 'failed', reason, end: { state: 'failed', reason } } : { ran: false, reason };
+  }
+  const recorder = directRecorder(db);
   if (mode === 'run' && !(await recorder.claim(k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId }))) {
     const ti = await getTI(db.kysely, k);
     return { ran: false, reason: `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})` };
@@ -192,7 +198,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   if (deps.ignoresPodSettings && podKeys.length)
     log.line('INFO', `executorConfig.${podKeys.join(', executorConfig.')} ignored: this try runs on the ${deps.ignoresPodSettings} executor, not in a Kubernetes pod`);
   const ac = new AbortController();
-  const beat = mode === 'run' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
+  const beat = mode !== 'test' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
   let end: TryEnd;
   let value: unknown;
   let returnJson: string | undefined;
@@ -215,7 +221,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       ti: {
         xcomPull: async <T>(taskId: string, key = 'return_value') => (await pullXcom(db.kysely, k.dagId, k.runId, taskId, key)) as T | undefined,
         xcomPush: async (key: string, v: unknown) => {
-          if (mode === 'run') await pushXcom(db.kysely, k, key, v);
+          if (mode !== 'test') await pushXcom(db.kysely, k, key, v);
         },
       },
       log: (...a: unknown[]) => log.line('INFO', ...a),
@@ -243,12 +249,12 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   } finally {
     if (beat) clearInterval(beat);
   }
+  if (end.state !== 'success') returnJson = undefined;
   if (mode === 'run') {
     // (The log up to the outcome is on disk already: TaskLog writes synchronously.)
-    const recorded = await recorder.finish(k, tryNumber, end, end.state === 'success' ? returnJson : undefined);
-    if (!recorded) log.line('WARN', `the outcome (${end.state}) was not recorded: the try was ended elsewhere meanwhile (e.g. as a zombie)`);
-    else log.line('INFO', `marked ${end.state}`);
+    noteRecorded(log, end.state, await recorder.finish(k, tryNumber, end, returnJson));
   }
   await log.close();
-  return { ran: true, state: end.state, reason: end.reason, value, timedOut };
+  return { ran: true, state: end.state, reason: end.reason, value, timedOut, end, returnJson };
 }
+

@@ -60,3 +60,9 @@ export class TaskLog {
     return Promise.resolve();
   }
 }
+
+/** A try log's last line: whether the outcome was recorded (the try may have been ended elsewhere meanwhile). */
+export function noteRecorded(log: TaskLog, state: string, recorded: boolean): void {
+  if (!recorded) log.line('WARN', `the outcome (${state}) was not recorded: the try was ended elsewhere meanwhile (e.g. as a zombie)`);
+  else log.line('INFO', `marked ${state}`);
+}

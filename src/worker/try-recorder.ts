@@ -1,6 +1,6 @@
-// Where the task runner records a try's claim (queued → running) and its outcome. In its own process it writes
-// the DB directly; a queue worker's task processes hand both to their worker, which writes those of all its
-// task processes in shared transactions: one SQLite writer per worker instead of one per task process.
+// Writing a try's claim (queued → running) and its outcome. The task runner writes its own directly; a queue
+// worker claims the tries it hands to its task processes and records what they send back, in shared
+// transactions: one SQLite writer per worker instead of one per task process.
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Database } from '../db/schema.ts';

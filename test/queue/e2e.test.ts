@@ -28,6 +28,8 @@ dag({ dagId: 'qcrash', schedule: null }, () => {
   after().after(crash());
   // Blocks its event loop, so the runner's own timeout cannot fire: the worker kills it after the grace.
   task({ taskId: 'hang', executionTimeout: 1 }, async (ctx) => { mark('S', ctx); for (;;) {} })();
+  // Ignores its abort signal: the runner records the timeout, but the body goes on inside its process.
+  task({ taskId: 'lingering', executionTimeout: 1 }, async (ctx) => { mark('S', ctx); await new Promise((r) => setTimeout(r, 120_000)); })();
 });
 `;
 
@@ -110,6 +112,18 @@ for (const dialect of (await redisAvailable()) ? await dialects() : []) describe
     assert.equal(tis.get('after_crash')!.state, 'success');
     assert.equal(tis.get('hang')!.state, 'failed');
     assert.match(tis.get('hang')!.reason ?? '', /^killed: the try ran 1s \(executionTimeout\) and did not stop \(worker wdefault\)$/);
+    assert.equal(tis.get('lingering')!.state, 'failed');
+    assert.match(tis.get('lingering')!.reason ?? '', /execution timeout: the try ran longer than 1s/);
+    // Its task process is not reused for another try (the body may still be running there): it is gone.
+    const lingeringPid = readExecutions(execLog).find((e) => e.taskId === 'lingering')!.pid;
+    await waitUntil('the timed-out try\'s process to end', () => {
+      try {
+        process.kill(lingeringPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
     assert.equal(workers[0].child.exitCode, null, 'the default worker is still running');
     await workers[0].waitFor(/finished qcrash\.crash run \S+ try 1: lost \(task process \(pid \d+\) was killed by SIGKILL/);
   });

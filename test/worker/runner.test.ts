@@ -14,9 +14,9 @@ for (const dialect of await dialects()) {
     let work: Map<string, Workload>;
     before(async () => {
       h = await startFloe(dialect);
-      h.writeDag('hints.ts', `${SDK_IMPORT}\ndag({ dagId: 'hints', schedule: null }, () => { task('a', async () => 1)(); task('b', async () => 2)(); task('c', async () => 3)(); task('big', async () => 10n)(); });\n`);
+      h.writeDag('hints.ts', `${SDK_IMPORT}\ndag({ dagId: 'hints', schedule: null }, () => { task('a', async () => 1)(); task('b', async () => 2)(); task('c', async () => 3)(); task('big', async () => 10n)(); task('cl', async () => ({ x: 1 }))(); });\n`);
       assert.deepEqual((await h.parse()).errors, []);
-      work = await queuedWorkloads(h, 'hints', 4);
+      work = await queuedWorkloads(h, 'hints', 5);
     });
     after(async () => h.close());
 
@@ -33,6 +33,16 @@ for (const dialect of await dialects()) {
       assert.deepEqual([ti.external_executor_id, hist.external_executor_id], ['test:a-1', 'test:a-1']);
     });
 
+    test("'claimed' mode runs the try and returns its end and return value, writing none of the try's state", async () => {
+      const cl = work.get('cl')!;
+      const out = await runTaskTry(deps(), cl.key, cl.tryNumber, 'claimed', { dagHash: cl.dagHash });
+      assert.equal(out.ran, true);
+      assert.deepEqual(out.ran && [out.end, out.returnJson], [{ state: 'success', reason: null }, '{"x":1}']);
+      assert.equal((await h.tis('hints', cl.key.runId)).get('cl')!.state, 'queued', 'the caller claims and records');
+      const x = await h.rt.db.kysely.selectFrom('xcom').select('value').where('dag_id', '=', 'hints').where('task_id', '=', 'cl').executeTakeFirst();
+      assert.equal(x, undefined);
+    });
+
     test('a DAG version the runner holds (same hash) is not read again; without the hint it is', async () => {
       // The runner holds the DAG from the previous test. With its row gone, only a runner that skips the read
       // can still run b; c, given no hint, reads the row and finds nothing.
@@ -46,6 +56,10 @@ for (const dialect of await dialects()) {
       assert.match(outC.reason ?? '', /no DAG run .* or task c of DAG hints in the database/);
       const outStale = await runTaskTry(deps(), c.key, c.tryNumber, 'run', { dagHash: 'another-version' });
       assert.equal(outStale.ran, false, 'a hash the runner does not hold means reading the DAG row');
+      // A claimed try whose records are gone must still end: failed, with the reason.
+      const claimed = await runTaskTry(deps(), c.key, c.tryNumber, 'claimed');
+      assert.equal(claimed.ran && claimed.end.state, 'failed');
+      assert.match((claimed.ran && claimed.end.reason) || '', /no DAG run .* or task c of DAG hints/);
     });
 
     test('a return value JSON cannot hold fails the try with a reason naming the task, not a lost try', async () => {
