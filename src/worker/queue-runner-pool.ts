@@ -71,9 +71,17 @@ export class RunnerPool {
     try {
       await proc.ready;
       const pid = proc.child.pid!;
-      const { db, recorder } = await this.store();
-      if (!(await recorder.claim(data.key, data.tryNumber, { hostname: hostname(), pid, externalId }))) {
-        const ti = await getTI(db.kysely, data.key);
+      let claimed: boolean;
+      let db: Db, recorder: BatchedTryRecorder;
+      try {
+        ({ db, recorder } = await this.store());
+        claimed = await recorder.claim(data.key, data.tryNumber, { hostname: hostname(), pid, externalId });
+      } catch (e) {
+        // Not claimed, so not run: the try is still queued, and the executor adds it again (a bounded number of times).
+        return { ran: false, state: null, reason: `the worker could not claim the try in the metadata database: ${(e as Error).message}`, pid };
+      }
+      if (!claimed) {
+        const ti = await getTI(db.kysely, data.key).catch(() => undefined);
         return { ran: false, state: null, reason: `try ${data.tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})`, pid };
       }
       onStart?.(pid);
@@ -107,6 +115,10 @@ export class RunnerPool {
   private runIn(proc: Proc, request: QueueChildRequest): Promise<Extract<QueueChildReply, { type: 'done' }>> {
     const pid = proc.child.pid;
     return new Promise((resolve, reject) => {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null || !proc.child.connected) {
+        reject(new RunnerLostError(proc.killReason ?? `task process (pid ${pid}) ended before it was handed the try`));
+        return;
+      }
       const onMessage = (m: QueueChildReply) => {
         if (m?.type !== 'done') return;
         cleanup();
