@@ -72,8 +72,9 @@ dag({ dagId: 'restart', schedule: null }, () => {
         return running('kubernetes') === 2 && running('default') === 2 && rows.filter((r) => r.state === 'queued' && r.queue === 'default').length === 2;
       },
       60_000,
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\nscheduler 1 output:\n${first.output().slice(-3000)}`);
+    ).catch(async (e: Error) => {
+      const rows = (await tiRows()).map((r) => `${r.task_id}=${r.state}@${r.try_number} (${r.queue}${r.reason ? `: ${r.reason}` : ''})`).join(', ');
+      throw new Error(`${e.message}\ntask instances: ${rows}\nscheduler 1 output:\n${first.output().slice(-3000)}\nworker output:\n${k.workers[0]?.output().slice(-2000)}`);
     });
     first.child.kill('SIGKILL');
     await first.exited;

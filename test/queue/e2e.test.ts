@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { sql } from 'kysely';
 import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { dialects, type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
@@ -30,6 +31,9 @@ dag({ dagId: 'qcrash', schedule: null }, () => {
   task({ taskId: 'hang', executionTimeout: 1 }, async (ctx) => { mark('S', ctx); for (;;) {} })();
   // Ignores its abort signal: the runner records the timeout, but the body goes on inside its process.
   task({ taskId: 'lingering', executionTimeout: 1 }, async (ctx) => { mark('S', ctx); await new Promise((r) => setTimeout(r, 120_000)); })();
+});
+dag({ dagId: 'qclaim', schedule: null }, () => {
+  task('unclaimable', async (ctx) => { mark('S', ctx); })();
 });
 `;
 
@@ -100,6 +104,28 @@ for (const dialect of (await redisAvailable()) ? await dialects() : []) describe
     await workers[1].waitFor(/finished qmix\.load run \S+ try 1: success/);
     assert.match(workers[0].output(), /started qmix\.flaky run \S+ try 1 \(queue default, pid \d+\)/);
     assert.match(workers[0].output(), /finished qmix\.flaky run \S+ try 1: up_for_retry \(Error: first try fails\)/);
+  });
+
+  test('a claim the database refuses runs nothing: the try is added again, then fails with the reason', async () => {
+    const db = h.rt.db.kysely;
+    // Refuses only the claim (queued → running) of this task, as a database in trouble would.
+    if (dialect === 'sqlite') await sql`create trigger refuse_claim before update of state on task_instance when new.task_id = 'unclaimable' and new.state = 'running' begin select raise(abort, 'refused by test trigger'); end`.execute(db);
+    else {
+      await sql`create function refuse_claim() returns trigger language plpgsql as $$ begin if new.task_id = 'unclaimable' and new.state = 'running' then raise exception 'refused by test trigger'; end if; return new; end $$`.execute(db);
+      await sql`create trigger refuse_claim before update on task_instance for each row execute function refuse_claim()`.execute(db);
+    }
+    try {
+      const runId = await h.trigger('qclaim');
+      const { scheduler } = queueScheduler(h, { redisUrl: REDIS_URL, prefix, reconcileIntervalMs: 1000 });
+      await runScheduler(scheduler, () => runFinished(h, 'qclaim', runId), 60_000, 'qclaim run');
+      const ti = (await h.tis('qclaim', runId)).get('unclaimable')!;
+      assert.equal(ti.state, 'failed');
+      assert.match(ti.reason ?? '', /did not run the try: the worker could not claim the try in the metadata database: .*refused by test trigger/);
+      assert.deepEqual(readExecutions(execLog).filter((e) => e.taskId === 'unclaimable'), [], 'the task never ran');
+    } finally {
+      if (dialect === 'sqlite') await sql`drop trigger refuse_claim`.execute(db);
+      else await sql`drop trigger refuse_claim on task_instance; drop function refuse_claim()`.execute(db);
+    }
   });
 
   test('a task that kills its own process, or hangs past its timeout, fails with the reason; the worker carries on', async () => {
