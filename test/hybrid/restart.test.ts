@@ -63,6 +63,9 @@ dag({ dagId: 'restart', schedule: null }, () => {
     const runId = await k.h.trigger('restart');
     const first = startSchedulerProcess(k, 'scheduler-1', k.schedulerEnv());
     schedulers.push(first);
+    // A loaded machine can take most of a minute to start a process that compiles TypeScript: the wait for tries
+    // in flight starts once the scheduler runs.
+    await waitUntil('scheduler 1 to start', () => first.output().includes('scheduler started'), 120_000);
     // Kill while pods run, queue tries run on the worker and others wait in Redis for it.
     await waitUntil(
       'tries of both halves in flight',
