@@ -86,7 +86,7 @@ dag({ dagId: 'restart', schedule: null }, () => {
 
     const second = startSchedulerProcess(k, 'scheduler-2', k.schedulerEnv());
     schedulers.push(second);
-    await waitUntil('scheduler 2 to take over', () => second.output().includes('took over tries queued by a dead scheduler'), 60_000).catch((e: Error) => {
+    await waitUntil('scheduler 2 to take over', () => second.output().includes('took over tries queued by a dead scheduler'), 120_000).catch((e: Error) => {
       throw new Error(`${e.message}\nscheduler 2 output:\n${second.output().slice(-3000)}`);
     });
     writeFileSync(path.join(k.h.home, 'release'), '');
