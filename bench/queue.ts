@@ -190,7 +190,7 @@ export async function benchQueue(): Promise<BenchRow[]> {
     rows.push({ group: GROUP, metric: `cold start: first run of ${WORKERS * CONCURRENCY * 2} no-op tasks`, value: Number((cold.ms / 1000).toFixed(2)), unit: 's', note: `includes starting ${WORKERS * CONCURRENCY} warm task processes` });
     const gaps = await chainGaps(h, 'bench_q_chain', chain.runId);
     rows.push(
-      { group: GROUP, metric: `chain of ${CHAIN}: task-to-task latency p50`, value: percentile(gaps, 50), unit: 'ms', note: `upstream end_date → downstream start_date (runner claimed it), ${gaps.length} gaps` },
+      { group: GROUP, metric: `chain of ${CHAIN}: task-to-task latency p50`, value: percentile(gaps, 50), unit: 'ms', note: `upstream end_date → downstream start_date (the worker claimed it), ${gaps.length} gaps` },
       { group: GROUP, metric: `chain of ${CHAIN}: task-to-task latency p95`, value: percentile(gaps, 95), unit: 'ms' },
     );
   } finally {
