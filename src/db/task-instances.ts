@@ -43,8 +43,15 @@ export function tryIsOver(row: Pick<TryRow, 'state' | 'try_number'> | undefined,
   return !row || row.try_number !== tryNumber || (row.state !== 'queued' && row.state !== 'running');
 }
 
+/** Who claims a try: its process, and the executor's handle for it when the claimer knows it. */
+export interface ClaimInfo {
+  hostname: string;
+  pid: number;
+  externalId?: string;
+}
+
 /** queued → running for exactly this try. False when the try is not (or no longer) queued: do not run it. */
-export async function claimTry(db: Q, k: TIKey, tryNumber: number, info: { hostname: string; pid: number; externalId?: string }): Promise<boolean> {
+export async function claimTry(db: Q, k: TIKey, tryNumber: number, info: ClaimInfo): Promise<boolean> {
   const now = nowIso();
   const ext = info.externalId ? { external_executor_id: info.externalId } : {};
   const r = await db.updateTable('task_instance').set({ state: 'running', start_date: now, end_date: null, hostname: info.hostname, pid: info.pid, last_heartbeat: now, reason: null, updated_at: now, ...ext }).where((eb) => eb.and(keyColumns(k)))

@@ -3,15 +3,15 @@
 // The pool claims each try before handing it over and records the outcome its process sends back, batched
 // with its other processes' (BatchedTryRecorder): one DB writer per worker, however many task processes.
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import type { TryJobData } from '../executors/queue/protocol.ts';
-import { tsxExecArgv } from '../util/node-args.ts';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { type Db, openDb } from '../db/connect.ts';
 import { getTI } from '../db/task-instances.ts';
+import type { TryJobData } from '../executors/queue/protocol.ts';
+import { tsxExecArgv } from '../util/node-args.ts';
 import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type QueueChildSettings } from './queue-child-protocol.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
-import { BatchedTryRecorder } from './try-recorder.ts';
+import { BatchedTryRecorder, notQueuedReason } from './try-recorder.ts';
 
 const CHILD = fileURLToPath(new URL('./queue-child.ts', import.meta.url));
 /** Extra time a runner gets past executionTimeout to record the timeout itself before it is killed. */
@@ -80,10 +80,7 @@ export class RunnerPool {
         // Not claimed, so not run: the try is still queued, and the executor adds it again (a bounded number of times).
         return { ran: false, state: null, reason: `the worker could not claim the try in the metadata database: ${(e as Error).message}`, pid };
       }
-      if (!claimed) {
-        const ti = await getTI(db.kysely, data.key).catch(() => undefined);
-        return { ran: false, state: null, reason: `try ${data.tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})`, pid };
-      }
+      if (!claimed) return { ran: false, state: null, reason: notQueuedReason(await getTI(db.kysely, data.key).catch(() => undefined), data.tryNumber), pid };
       onStart?.(pid);
       if (data.executionTimeout != null)
         timer = setTimeout(() => {

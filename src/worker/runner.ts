@@ -15,7 +15,7 @@ import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
-import { directRecorder } from './try-recorder.ts';
+import { directRecorder, notQueuedReason } from './try-recorder.ts';
 
 export interface RunnerDeps {
   db: Db;
@@ -189,8 +189,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   }
   const recorder = directRecorder(db);
   if (mode === 'run' && !(await recorder.claim(k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId }))) {
-    const ti = await getTI(db.kysely, k);
-    return { ran: false, reason: `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})` };
+    return { ran: false, reason: notQueuedReason(await getTI(db.kysely, k), tryNumber) };
   }
   const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber), deps.echoLog);
   log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);

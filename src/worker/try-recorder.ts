@@ -4,15 +4,8 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Database } from '../db/schema.ts';
-import { claimTry, finishTryIn, pushXcomJson, type TryEnd } from '../db/task-instances.ts';
+import { type ClaimInfo, claimTry, finishTryIn, pushXcomJson, type TryEnd } from '../db/task-instances.ts';
 import type { TIKey } from '../executors/types.ts';
-
-export interface ClaimInfo {
-  hostname: string;
-  pid: number;
-  /** The executor's handle for the try, when the runner knows it. */
-  externalId?: string;
-}
 
 export interface TryRecorder {
   /** queued → running for this try number; false when the try is not queued (run elsewhere, ended, gone). */
@@ -22,6 +15,11 @@ export interface TryRecorder {
 }
 
 type Trx = Transaction<Database>;
+
+/** Why a claim was refused: the state the task instance (if any) is in instead. */
+export function notQueuedReason(ti: { state: string; try_number: number } | undefined, tryNumber: number): string {
+  return `try ${tryNumber} is not queued (task instance is ${ti?.state ?? 'missing'} at try ${ti?.try_number ?? '?'})`;
+}
 
 async function finishIn(trx: Trx, k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined): Promise<boolean> {
   // The value first: a try is never seen as success without its return value.
