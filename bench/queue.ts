@@ -6,12 +6,10 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { databaseUrl } from '../src/config/load.ts';
 import { schedulerOptions } from '../src/cli/runtime.ts';
 import { LocalExecutor } from '../src/executors/local/local-executor.ts';
-import { QueueExecutor } from '../src/executors/queue/queue-executor.ts';
-import type { Executor } from '../src/executors/types.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
 import { type Dialect, type FloeHarness, startFloe } from '../test/helpers/floe.ts';
 import {
-  deletePrefix, REDIS_URL, redisAvailable, runFinished, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
+  deletePrefix, queueScheduler, REDIS_URL, redisAvailable, runFinished, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
 } from '../test/queue/helpers.ts';
 import { percentile } from './local-executor.ts';
 import { chainDag, gc, independentDag, parseAll } from './scheduler.ts';
@@ -80,14 +78,6 @@ function cpuByRole(workerPids: number[]): Map<string, number> {
   return out;
 }
 
-/** A scheduler around the executor `make` builds (given the scheduler's wake). */
-function schedulerWith(h: FloeHarness, make: (wake: () => void) => Executor): Scheduler {
-  let scheduler: Scheduler | null = null;
-  const executor = make(() => scheduler?.wake());
-  scheduler = new Scheduler(schedulerOptions(h.rt, executor));
-  return scheduler;
-}
-
 /** Triggers `dagId` and runs the (started) scheduler until the run is over; checks every try succeeded on try 1. */
 async function runToEnd(h: FloeHarness, scheduler: Scheduler, dagId: string): Promise<{ runId: string; ms: number }> {
   const runId = await h.trigger(dagId);
@@ -122,7 +112,9 @@ async function runAll(h: FloeHarness, scheduler: Scheduler, dagIds: string[]): P
  */
 async function localRate(h: FloeHarness): Promise<number> {
   const runner = { dbUrl: databaseUrl(h.rt.cfg), logsFolder: h.rt.cfg.logging.logsFolder!, heartbeatSeconds: h.rt.cfg.scheduler.taskHeartbeatInterval };
-  const scheduler = schedulerWith(h, (wake) => new LocalExecutor({ parallelism: WORKERS * CONCURRENCY, isolate: false, runner }, { wake }));
+  let scheduler: Scheduler | null = null;
+  const executor = new LocalExecutor({ parallelism: WORKERS * CONCURRENCY, isolate: false, runner }, { wake: () => scheduler?.wake() });
+  scheduler = new Scheduler(schedulerOptions(h.rt, executor));
   const [, noop] = await runAll(h, scheduler, ['bench_q_warm', 'bench_q_noop']);
   return NOOP_TASKS / (noop.ms / 1000);
 }
@@ -156,14 +148,14 @@ export async function benchQueue(): Promise<BenchRow[]> {
     for (let i = 1; i <= WORKERS; i++) workers.push(startCliWorker(h, env, ['--queues', 'default', '--concurrency', String(CONCURRENCY), '--name', `bench${i}`], `bench-worker-${i}`));
     await Promise.all(workers.map((w) => w.waitFor(/floe worker/, 60_000)));
     // The first run starts every worker's warm task processes: reported on its own.
-    const queueScheduler = () => schedulerWith(h, (wake) => new QueueExecutor({ redisUrl: REDIS_URL, prefix, parallelism: h.rt.cfg.core.parallelism, log: h.rt.log }, h.rt.db, { wake }));
-    const [cold] = await runAll(h, queueScheduler(), ['bench_q_warm']);
+    const queueRun = async (dagId: string) => (await runAll(h, queueScheduler(h, { redisUrl: REDIS_URL, prefix }).scheduler, [dagId]))[0];
+    const cold = await queueRun('bench_q_warm');
     const workerPids = workers.map((w) => w.pid);
     const cpu0 = cpuByRole(workerPids);
-    const [noop] = await runAll(h, queueScheduler(), ['bench_q_noop']);
+    const noop = await queueRun('bench_q_noop');
     const cpu1 = cpuByRole(workerPids);
     const perTask = [...cpu1].map(([role, s]) => `${role} ${(((s - (cpu0.get(role) ?? 0)) * 1000) / NOOP_TASKS).toFixed(2)}`).join(', ');
-    const [chain] = await runAll(h, queueScheduler(), ['bench_q_chain']);
+    const chain = await queueRun('bench_q_chain');
     const floeRate = NOOP_TASKS / (noop.ms / 1000);
     const rawRate = await rawBullmqRate(RAW_JOBS);
     const ratio = floeRate / rawRate;
