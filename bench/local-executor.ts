@@ -77,7 +77,7 @@ export async function benchLocalExecutor(): Promise<BenchRow[]> {
     h.writeDag('chain40.ts', chainDag('bench_chain40', CHAIN, CHAIN, "({ ok: true })"));
     await parseAll(h);
     const finished = new Map<string, string>();
-    const scheduler = createScheduler(h.rt, 'local', { onRunFinished: (_d, runId, state) => finished.set(runId, state) });
+    const scheduler = await createScheduler(h.rt, 'local', { onRunFinished: (_d, runId, state) => finished.set(runId, state) });
     await scheduler.start();
     try {
       // The first run starts the warm runner processes (and loads the DAG file in them): reported on its own.

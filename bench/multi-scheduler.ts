@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { openDb } from '../src/db/connect.ts';
 import { Scheduler } from '../src/scheduler/scheduler.ts';
-import { tsxExecArgv } from '../src/util/node-args.ts';
+import { tsxExecArgv } from '../test/helpers/tsx.ts';
 import { type Dialect, postgresAvailable, SDK_IMPORT, startFloe } from '../test/helpers/floe.ts';
 import { closeHarness } from '../test/multi-scheduler/helpers.ts';
 import { InstantExecutor } from './instant-executor.ts';

@@ -4,9 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { databaseUrl } from '../src/config/load.ts';
-import { schedulerOptions } from '../src/cli/runtime.ts';
 import { LocalExecutor } from '../src/executors/local/local-executor.ts';
-import { Scheduler } from '../src/scheduler/scheduler.ts';
+import { Scheduler, schedulerOptions } from '../src/scheduler/scheduler.ts';
 import { type Dialect, type FloeHarness, startFloe } from '../test/helpers/floe.ts';
 import {
   deletePrefix, queueScheduler, REDIS_URL, redisAvailable, runFinished, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,

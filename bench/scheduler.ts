@@ -3,11 +3,11 @@
 // so the figure is not inflated by the benchmarks that ran before it).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { getDag, schedulerOptions } from '../src/cli/runtime.ts';
+import { getDag } from '../src/cli/runtime.ts';
 import type { SerializedDag } from '../src/dag/model.ts';
 import type { Db } from '../src/db/connect.ts';
-import { Scheduler } from '../src/scheduler/scheduler.ts';
-import { tsxExecArgv } from '../src/util/node-args.ts';
+import { Scheduler, schedulerOptions } from '../src/scheduler/scheduler.ts';
+import { tsxExecArgv } from '../test/helpers/tsx.ts';
 import { nowIso } from '../src/util/time.ts';
 import { type FloeHarness, SDK_IMPORT, startFloe } from '../test/helpers/floe.ts';
 import { InstantExecutor } from './instant-executor.ts';

@@ -38,7 +38,7 @@ for (const e of parsed.errors) console.log(`import error: ${e.fileloc}: ${e.mess
 // DAGs without a schedule get a manual run; scheduled ones are created by the scheduler itself.
 for (const dagId of ['etl_fanout', 'retries_example', 'hybrid_example']) await triggerRun(rt.db.kysely, await getDag(rt, dagId));
 
-const scheduler = createScheduler(rt, 'local');
+const scheduler = await createScheduler(rt, 'local');
 await scheduler.start();
 const started = Date.now();
 const finished = async () => {

@@ -1,18 +1,26 @@
-// The floe command line. `floe tasks run` (what every pod and queue worker starts) takes a fast path that
-// loads only the task runner; everything else loads the full program.
-import { Command } from '@commander-js/extra-typings';
+// The floe command line. Each command imports what it needs when it runs: `--version` loads nothing,
+// `--help` only the command definitions, and `floe tasks run` (what every pod and queue worker starts per
+// try) only the task runner.
+import type { Command } from '@commander-js/extra-typings';
 
-/** `floe tasks run` starts every try (pods, queue workers): parse it without loading every other command. */
-async function taskRunProgram(): Promise<Command> {
-  const { registerTaskRun } = await import('./commands/task-run.ts');
-  const program = new Command().name('floe');
-  registerTaskRun(program.command('tasks'));
-  return program;
+const argv = process.argv.slice(2);
+
+async function program(): Promise<Command> {
+  const { Command } = await import('@commander-js/extra-typings');
+  if (argv[0] === 'tasks' && argv[1] === 'run') {
+    const { registerTaskRun } = await import('./commands/task-run.ts');
+    const p = new Command().name('floe');
+    registerTaskRun(p.command('tasks'));
+    return p;
+  }
+  return (await import('./program.ts')).buildProgram();
 }
 
 try {
-  const fast = process.argv[2] === 'tasks' && process.argv[3] === 'run';
-  await (fast ? await taskRunProgram() : (await import('./program.ts')).buildProgram()).parseAsync(process.argv);
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    const { floeVersion } = await import('./version.ts');
+    console.log(floeVersion());
+  } else await (await program()).parseAsync(process.argv);
 } catch (e) {
   console.error(`error: ${(e as Error).message}`);
   process.exitCode = 1;

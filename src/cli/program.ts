@@ -8,9 +8,10 @@ import { registerDevCommands } from './commands/dev.ts';
 import { registerSchedulerCommands } from './commands/scheduler.ts';
 import { registerTasksCommands } from './commands/tasks.ts';
 import { registerWorkerCommands } from './commands/worker.ts';
+import { floeVersion } from './version.ts';
 
 export function buildProgram(): Command {
-  const program = new Command().name('floe').description('Floe: TypeScript DAGs, scheduled, with a pod per task when you want one').version('0.1.0');
+  const program = new Command().name('floe').description('Floe: TypeScript DAGs, scheduled, with a pod per task when you want one').version(floeVersion());
   registerDbCommands(program);
   registerDagsCommands(program);
   registerTasksCommands(program);

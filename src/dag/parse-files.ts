@@ -2,15 +2,15 @@
 // file exceeds its time budget.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tsxExecArgv } from '../util/node-args.ts';
+import { childExecArgv, ownEntryUrl } from '../util/own-modules.ts';
 import type { ParseRequest, ParseResult } from './parse-protocol.ts';
 import type { SerializeDefaults } from './serialize.ts';
 
-const CHILD = fileURLToPath(new URL('./parse-child.ts', import.meta.url));
+const CHILD = fileURLToPath(ownEntryUrl('dag/parse-child'));
 
 function startChild(): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: tsxExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(CHILD, [], { execArgv: childExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
     child.once('message', () => resolve(child));

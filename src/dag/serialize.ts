@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { DagDefinition, TaskNode } from '../sdk/dag.ts';
 import { TRIGGER_RULES, type TaskOptions } from '../sdk/types.ts';
-import { validateSchedule } from '../scheduler/timetable.ts';
+import { validateSchedule } from './timetable.ts';
 import type { SerializedDag, SerializedTask } from './model.ts';
 
 export interface DagProblem {

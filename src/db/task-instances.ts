@@ -142,3 +142,9 @@ export async function pullXcom(db: Q, dagId: string, runId: string, taskId: stri
     .executeTakeFirst();
   return row ? JSON.parse(row.value) : undefined;
 }
+
+/** For each try: true when the DB says it is over (a final state, a later try, or no such task instance). */
+export async function triesAreOver(db: { kysely: Kysely<Database> }, tries: { key: TIKey; tryNumber: number }[]): Promise<boolean[]> {
+  const rows = await readTries(db.kysely, tries.map((t) => t.key));
+  return tries.map((t) => tryIsOver(rows.get(tiKeyString(t.key)), t.tryNumber));
+}

@@ -1,6 +1,9 @@
 // The one executor contract. The scheduler owns the DB and every state decision; an executor only
 // launches work and reports what it observed.
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.ts';
 import type { SerializedTask } from '../dag/model.ts';
+import type { Db } from '../db/connect.ts';
 import type { ExecutorConfig } from '../sdk/types.ts';
 
 export interface TIKey {
@@ -64,6 +67,13 @@ export interface Executor {
   /** Takes over tries launched by a dead scheduler; returns those it could NOT adopt. */
   adopt(running: TaskRef[]): Promise<TaskRef[]>;
   stop(): Promise<void>;
+}
+
+/** What an executor's factory builds it from: the configuration, the metadata DB and the process's logger. */
+export interface ExecutorDeps {
+  cfg: LoadedConfig;
+  db: Db;
+  log: Logger;
 }
 
 export interface ExecutorOptions {

@@ -1,6 +1,7 @@
 // The Kubernetes API as Floe uses it: the official client, a client-side rate limit (client-node has none),
 // and classification of errors into retry / give up, honouring Retry-After.
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { LoadedConfig } from '../config/load.ts';
 
 export interface KubeConnection {
   kubeconfig: string | null;
@@ -158,4 +159,10 @@ export class KubeApi {
       clearTimeout(timer);
     }
   }
+}
+
+/** The Kubernetes API as configured (kubernetes.kubeconfig / context / inCluster, apiQps / apiBurst). */
+export function kubeApiFromConfig(cfg: Pick<LoadedConfig, 'kubernetes'>): KubeApi {
+  const k = cfg.kubernetes;
+  return new KubeApi(makeKubeConfig({ kubeconfig: k.kubeconfig, context: k.context, inCluster: k.inCluster }), { qps: k.apiQps, burst: k.apiBurst });
 }

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { SerializedDag } from '../dag/model.ts';
 import type { Database } from '../db/schema.ts';
 import { nowIso } from '../util/time.ts';
-import { type DagRunInfo, makeTimetable } from './timetable.ts';
+import { type DagRunInfo, makeTimetable } from '../dag/timetable.ts';
 
 export type RunType = 'scheduled' | 'manual' | 'backfill' | 'test';
 

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Insertable, Kysely } from 'kysely';
+import type { LoadedConfig } from '../config/load.ts';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
@@ -11,7 +12,8 @@ import { type Executor, type ExecutorEvent, type TIKey, tiKeyString } from '../e
 import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
 import { createDueRuns } from './dag-runs.ts';
-import { decideRunState, decideTaskChanges, failureState, retryDelaySeconds } from './decisions.ts';
+import { failureState, retryDelaySeconds } from '../dag/retries.ts';
+import { decideRunState, decideTaskChanges } from './decisions.ts';
 import { queueScheduledTasks, taskOf } from './queueing.ts';
 import { RunTaskInstances } from './run-task-instances.ts';
 import { isTIState, type TIState } from './states.ts';
@@ -465,4 +467,19 @@ export class Scheduler {
       }
     }
   }
+}
+
+/** The scheduler's settings from the configuration, around a given executor; `extra` overrides. */
+export function schedulerOptions(deps: { cfg: LoadedConfig; db: Db; log: Logger }, executor: Executor, extra: Partial<SchedulerOptions> = {}): SchedulerOptions {
+  const { cfg } = deps;
+  return {
+    db: deps.db,
+    executor,
+    log: deps.log,
+    loopIntervalMs: cfg.scheduler.loopInterval * 1000,
+    zombieThresholdMs: cfg.scheduler.zombieThreshold * 1000,
+    healthCheckThresholdMs: cfg.scheduler.healthCheckThreshold * 1000,
+    launchFailureRetries: cfg.kubernetes.podLaunchFailureRetries,
+    ...extra,
+  };
 }

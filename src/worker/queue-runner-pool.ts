@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { type Db, openDb } from '../db/connect.ts';
 import { getTI } from '../db/task-instances.ts';
 import type { TryJobData } from '../executors/queue/protocol.ts';
-import { tsxExecArgv } from '../util/node-args.ts';
+import { childExecArgv, ownEntryUrl } from '../util/own-modules.ts';
 import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type QueueChildSettings } from './queue-child-protocol.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
 import { BatchedTryRecorder, notQueuedReason } from './try-recorder.ts';
 
-const CHILD = fileURLToPath(new URL('./queue-child.ts', import.meta.url));
+const CHILD = fileURLToPath(ownEntryUrl('worker/queue-child'));
 /** Extra time a runner gets past executionTimeout to record the timeout itself before it is killed. */
 const KILL_GRACE_MS = 5000;
 
@@ -171,7 +171,7 @@ export class RunnerPool {
 
   private spawn(): Proc {
     const child = fork(CHILD, [], {
-      execArgv: tsxExecArgv(),
+      execArgv: childExecArgv(),
       env: { ...process.env, ...this.o.env, [CHILD_SETTINGS_ENV]: JSON.stringify(this.o.settings) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -10,7 +10,7 @@ import type { DagRunTable } from '../db/schema.ts';
 import type { TIKey } from '../executors/types.ts';
 import { runKey } from '../util/collections.ts';
 import type { Selectable } from 'kysely';
-import { failureState, retryDelaySeconds } from '../scheduler/decisions.ts';
+import { failureState, retryDelaySeconds } from '../dag/retries.ts';
 import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';

@@ -30,13 +30,16 @@ function instructions(text: string): Instruction[] {
   return out;
 }
 
-/** .dockerignore patterns (the subset used here: plain paths and globs without negation). */
+/** .dockerignore patterns: plain paths and globs; a `!pattern` re-includes; the last matching line decides, as in Docker. */
 function ignored(file: string, patterns: string[]): boolean {
-  return patterns.some((p) => {
-    const pat = p.replace(/^\//, '');
+  let out = false;
+  for (const p of patterns) {
+    const negated = p.startsWith('!');
+    const pat = (negated ? p.slice(1) : p).replace(/^\//, '');
     const re = new RegExp(`^${pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '.*').replace(/(?<!\.)\*/g, '[^/]*')}(/.*)?$`);
-    return re.test(file);
-  });
+    if (re.test(file)) out = !negated;
+  }
+  return out;
 }
 
 const dockerfile = instructions(readFileSync(path.join(ROOT, 'deploy/Dockerfile'), 'utf8'));
@@ -45,15 +48,19 @@ const ignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
 
-test('every stage is node:20-slim; the runtime stage installs production dependencies with npm ci', () => {
+test('every stage is node:20-slim; the build stage compiles with npm ci and keeps production dependencies only', () => {
   const froms = dockerfile.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]);
   assert.ok(froms.length >= 1);
   for (const f of froms) assert.equal(f, 'node:20-slim');
   const runs = dockerfile.filter((i) => i.op === 'RUN').map((i) => i.args);
-  assert.ok(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), 'npm ci --omit=dev');
+  assert.ok(runs.some((r) => /\bnpm ci\b.*\bnpm prune --omit=dev\b/.test(r)), 'npm ci (prepare builds dist/), then npm prune --omit=dev');
   assert.ok(!runs.some((r) => /\bnpm (install|i)\b/.test(r)), 'no npm install: the lock file decides');
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  assert.ok(pkg.dependencies.tsx, 'tsx must be a runtime dependency: the image runs the TypeScript sources');
+  assert.ok(pkg.dependencies.tsx, 'tsx must be a runtime dependency: it loads TypeScript DAG files in the image');
+  const lastFrom = dockerfile.findLastIndex((i) => i.op === 'FROM');
+  const runtimeCopies = dockerfile.slice(lastFrom).filter((i) => i.op === 'COPY').map((i) => i.args);
+  assert.ok(runtimeCopies.some((c) => /--from=build\b.*\/dist\b/.test(c)), 'the runtime stage gets the compiled build (dist/)');
+  assert.ok(!runtimeCopies.some((c) => /^src\b/.test(c)), 'the runtime stage runs the build, not the sources');
 });
 
 test('the image runs as a numeric non-root user and documents its paths', () => {
@@ -90,7 +97,7 @@ test('every COPY source exists and is not excluded by .dockerignore; the CLI ent
   for (const entry of Object.values(pkg.bin)) {
     assert.ok(sources.some((s) => entry === s || entry.startsWith(`${s.replace(/\/$/, '')}/`)), `bin ${entry} is copied`);
   }
-  for (const must of ['src/cli/main.ts', 'package-lock.json']) {
+  for (const must of ['src/cli/main.ts', 'package-lock.json', 'scripts/build.mjs', 'tsconfig.build.json']) {
     assert.ok(sources.some((s) => must === s || must.startsWith(`${s}/`)), `${must} is copied`);
   }
 });

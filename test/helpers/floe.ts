@@ -101,7 +101,7 @@ export async function startFloe(dialect: Dialect, opts: { config?: Record<string
     parse: () => parseDags(rt),
     trigger: async (dagId, conf) => triggerRun(rt.db.kysely, await getDag(rt, dagId), { conf }),
     async runUntil(done, o = {}) {
-      scheduler = createScheduler(rt, o.executor ?? rt.cfg.core.executor);
+      scheduler = await createScheduler(rt, o.executor ?? rt.cfg.core.executor);
       await scheduler.start();
       const deadline = Date.now() + (o.timeoutMs ?? 60_000);
       let timedOut = false;

@@ -11,7 +11,7 @@ import type { Executor, ExecutorEvent, TaskRef, Workload } from '../../src/execu
 import { tiKeyString } from '../../src/executors/types.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { sleep } from '../../src/util/time.ts';
-import { tsxExecArgv } from '../../src/util/node-args.ts';
+import { tsxExecArgv } from '../helpers/tsx.ts';
 import { type FloeHarness, PG_ADMIN_URL, postgresAvailable, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import { BIN, closeHarness, waitFor } from './helpers.ts';
 

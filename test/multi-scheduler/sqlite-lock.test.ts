@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { acquireSqliteSchedulerLock, lockFileFor, SchedulerLockError } from '../../src/scheduler/scheduler-lock.ts';
-import { tsxExecArgv } from '../../src/util/node-args.ts';
+import { tsxExecArgv } from '../helpers/tsx.ts';
 import { BIN, waitFor } from './helpers.ts';
 
 const HOLDER = fileURLToPath(new URL('./lock-holder.ts', import.meta.url));

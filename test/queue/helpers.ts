@@ -9,9 +9,8 @@ import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { databaseUrl } from '../../src/config/load.ts';
 import { QueueExecutor, type QueueExecutorConfig } from '../../src/executors/queue/queue-executor.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
-import { schedulerOptions } from '../../src/cli/runtime.ts';
-import { tsxExecArgv } from '../../src/util/node-args.ts';
+import { Scheduler, schedulerOptions } from '../../src/scheduler/scheduler.ts';
+import { tsxExecArgv } from '../helpers/tsx.ts';
 import { sleep } from '../../src/util/time.ts';
 import type { FloeHarness } from '../helpers/floe.ts';
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { jobIdFor } from '../../src/executors/queue/job-id.ts';
-import { tsxExecArgv } from '../../src/util/node-args.ts';
+import { tsxExecArgv } from '../helpers/tsx.ts';
 import { type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
   deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runScheduler, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,

@@ -3,9 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SerializedDag, SerializedTask } from '../../src/dag/model.ts';
-import {
-  DEFAULT_MAX_RETRY_DELAY, decideRunState, decideTaskChanges, failureState, retryDelaySeconds, topoOrder, type TIChange, type TIRow,
-} from '../../src/scheduler/decisions.ts';
+import { DEFAULT_MAX_RETRY_DELAY, failureState, retryDelaySeconds } from '../../src/dag/retries.ts';
+import { decideRunState, decideTaskChanges, topoOrder, type TIChange, type TIRow } from '../../src/scheduler/decisions.ts';
 import { FINISHED_STATES, TI_STATES, canTransition, type TIState } from '../../src/scheduler/states.ts';
 import type { TriggerRule } from '../../src/sdk/types.ts';
 

@@ -3,7 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SerializedDag, SerializedTask } from '../../src/dag/model.ts';
-import { decideRunState, decideTaskChanges, failureState, retryDelaySeconds, type TIRow } from '../../src/scheduler/decisions.ts';
+import { failureState, retryDelaySeconds } from '../../src/dag/retries.ts';
+import { decideRunState, decideTaskChanges, type TIRow } from '../../src/scheduler/decisions.ts';
 import { FINISHED_STATES, canTransition, type TIState } from '../../src/scheduler/states.ts';
 import { TRIGGER_RULES, type TriggerRule } from '../../src/sdk/types.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   makeTimetable, validateSchedule, TimetableError, MAX_RUNS_BETWEEN,
   type DagRunInfo, type DataInterval, type NextDagRunOptions, type Schedule, type Timetable,
-} from '../../src/scheduler/timetable.ts';
+} from '../../src/dag/timetable.ts';
 
 const D = (s: string): Date => {
   const d = new Date(s);

@@ -1,15 +1,18 @@
 // floe api: the REST API server (src/api), until SIGTERM/SIGINT, which lets in-flight requests finish.
-import { Command } from '@commander-js/extra-typings';
-import { TokenStore } from '../../api/auth.ts';
-import { buildApi } from '../../api/server.ts';
-import { loadConfig } from '../../config/load.ts';
-import { kubeApi, openRuntime } from '../runtime.ts';
+import type { Command } from '@commander-js/extra-typings';
 import { parseIntArg } from './common-args.ts';
 
 /** Longest wait for in-flight requests after a stop signal before the process exits anyway. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
 async function runApi(o: { host?: string; port?: string }): Promise<void> {
+  const [{ loadConfig }, { TokenStore }, { buildApi }, { openRuntime }, { kubeApiFromConfig }] = await Promise.all([
+    import('../../config/load.ts'),
+    import('../../api/auth.ts'),
+    import('../../api/server.ts'),
+    import('../runtime.ts'),
+    import('../../kubernetes/client.ts'),
+  ]);
   const cfg = loadConfig();
   if (o.host) cfg.api.host = o.host;
   if (o.port !== undefined) {
@@ -20,7 +23,7 @@ async function runApi(o: { host?: string; port?: string }): Promise<void> {
   // Refuse a misconfigured auth before touching the database.
   new TokenStore(cfg.api);
   const rt = await openRuntime({ cfg });
-  const app = await buildApi({ db: rt.db, cfg: rt.cfg, log: rt.log, kube: () => kubeApi(rt.cfg) });
+  const app = await buildApi({ db: rt.db, cfg: rt.cfg, log: rt.log, kube: () => kubeApiFromConfig(rt.cfg) });
   let closing: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     rt.log.info({ signal }, 'API stopping: finishing in-flight requests');

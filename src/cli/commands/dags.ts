@@ -1,14 +1,20 @@
 // floe dags …
-import { Command, Option } from '@commander-js/extra-typings';
-import { SingleBar } from 'cli-progress';
-import { InProcessExecutor } from '../../executors/inprocess.ts';
-import { backfillPlan, createBackfillRuns, runIdFor, triggerRun } from '../../scheduler/dag-runs.ts';
-import { listDags, listImportErrors, setDagPaused } from '../../core-queries/dags.ts';
-import { listDagRuns, triggerDagRun } from '../../core-queries/runs.ts';
-import { Scheduler } from '../../scheduler/scheduler.ts';
+import { type Command, Option } from '@commander-js/extra-typings';
+import type { Scheduler } from '../../scheduler/scheduler.ts';
 import { parseFormat, printRows } from '../output.ts';
-import { createScheduler, getDag, parseDags, type Runtime, schedulerOptions } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import { parseDateArg, parseIntArg, parseJsonObject, withRuntime } from './common.ts';
+
+/** What the dags commands use, loaded when one runs. */
+async function load() {
+  const [runtime, queries, runs, dagRuns] = await Promise.all([
+    import('../runtime.ts'),
+    import('../../core-queries/dags.ts'),
+    import('../../core-queries/runs.ts'),
+    import('../../scheduler/dag-runs.ts'),
+  ]);
+  return { ...runtime, ...queries, ...runs, ...dagRuns };
+}
 
 const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
 
@@ -37,6 +43,7 @@ export function registerDagsCommands(program: Command): void {
     .addOption(outputOption())
     .action((o) =>
       withRuntime(async (rt) => {
+        const { parseDags, listDags } = await load();
         await parseDags(rt);
         const { rows } = await listDags(rt.db.kysely);
         printRows(
@@ -53,6 +60,7 @@ export function registerDagsCommands(program: Command): void {
     .addOption(outputOption())
     .action((o) =>
       withRuntime(async (rt) => {
+        const { parseDags, listImportErrors } = await load();
         await parseDags(rt);
         const { rows } = await listImportErrors(rt.db.kysely, { kinds: o.warnings ? ['error', 'warning'] : ['error'] });
         printRows(rows.map((r) => ({ kind: r.kind, fileloc: r.fileloc, line: r.line, dag_id: r.dag_id, task_id: r.task_id, message: r.message })), o.output);
@@ -65,6 +73,7 @@ export function registerDagsCommands(program: Command): void {
       .description(`${name} a DAG (paused DAGs get no new runs and queue no tasks)`)
       .action((dagId) =>
         withRuntime(async (rt) => {
+          const { setDagPaused } = await load();
           if (!(await setDagPaused(rt.db.kysely, dagId, paused === 1))) throw new Error(`no DAG "${dagId}"`);
           console.log(`${dagId} is ${paused ? 'paused' : 'unpaused'}`);
         }),
@@ -78,6 +87,7 @@ export function registerDagsCommands(program: Command): void {
     .option('-r, --run-id <id>', 'run id (default manual__<logical date>)')
     .action((dagId, o) =>
       withRuntime(async (rt) => {
+        const { getDag, triggerDagRun } = await load();
         const dag = await getDag(rt, dagId);
         const runId = await triggerDagRun(rt.db.kysely, dag, {
           conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined,
@@ -97,6 +107,7 @@ export function registerDagsCommands(program: Command): void {
     .addOption(outputOption())
     .action((o) =>
       withRuntime(async (rt) => {
+        const { listDagRuns } = await load();
         const { rows } = await listDagRuns(rt.db.kysely, { dagId: o.dagId, states: o.state ? [o.state] : undefined, limit: parseIntArg(o.limit, '--limit') });
         printRows(rows.map((r) => ({ dag_id: r.dag_id, run_id: r.run_id, run_type: r.run_type, state: r.state, logical_date: r.logical_date, start_date: r.start_date, end_date: r.end_date })), o.output);
       }),
@@ -108,10 +119,12 @@ export function registerDagsCommands(program: Command): void {
     .option('-c, --conf <json>', 'run conf, a JSON object')
     .action((dagId, date, o) =>
       withRuntime(async (rt) => {
+        const { parseDags, getDag, triggerRun } = await load();
         await parseDags(rt);
         const dag = await getDag(rt, dagId);
         const logicalDate = date ? parseDateArg(date, 'logicalDate') : new Date();
         const runId = await triggerRun(rt.db.kysely, dag, { logicalDate, conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined, runType: 'test' });
+        const [{ InProcessExecutor }, { Scheduler, schedulerOptions }] = await Promise.all([import('../../executors/inprocess.ts'), import('../../scheduler/scheduler.ts')]);
         let scheduler: Scheduler | null = null;
         const executor = new InProcessExecutor(
           { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval, ignoresPodSettings: 'in-process' },
@@ -136,6 +149,7 @@ export function registerDagsCommands(program: Command): void {
     .option('--dry-run', 'only list the runs that would be created')
     .action((dagId, o) =>
       withRuntime(async (rt) => {
+        const { parseDags, getDag, backfillPlan, createBackfillRuns, runIdFor, createScheduler } = await load();
         await parseDags(rt);
         const dag = await getDag(rt, dagId);
         const from = parseDateArg(o.startDate, '--start-date');
@@ -156,12 +170,12 @@ export function registerDagsCommands(program: Command): void {
           return;
         }
         const tty = process.stdout.isTTY;
-        const bar = tty ? new SingleBar({ format: 'backfill {bar} {value}/{total} runs | failed: {failed}' }) : null;
+        const bar = tty ? new (await import('cli-progress')).SingleBar({ format: 'backfill {bar} {value}/{total} runs | failed: {failed}' }) : null;
         let done = 0;
         let failed = 0;
         bar?.start(runIds.length, 0, { failed: 0 });
         if (!tty) console.log(`backfill ${dagId}: ${runIds.length} runs`);
-        const scheduler = createScheduler(rt, rt.cfg.core.executor, {
+        const scheduler = await createScheduler(rt, rt.cfg.core.executor, {
           scope: { dagId, runIds },
           onRunFinished: (_d, runId, state) => {
             done++;

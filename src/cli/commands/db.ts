@@ -1,21 +1,28 @@
 // floe db …, floe pools …
-import { Command, Option } from '@commander-js/extra-typings';
-import { sql } from 'kysely';
-import { databaseUrl, loadConfig } from '../../config/load.ts';
-import { openDb } from '../../db/connect.ts';
-import { FLOE_TABLES } from '../../db/schema.ts';
-import { deletePool, listPools, setPool } from '../../core-queries/pools.ts';
-import { latestMigrationName, migrateToLatest } from '../../db/migrations.ts';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { parseFormat, printRows } from '../output.ts';
 import { parseIntArg, withRuntime } from './common.ts';
+
+/** The configured database, opened, with what the db commands use (loaded when one runs). */
+async function openConfiguredDb() {
+  const [{ databaseUrl, loadConfig }, { openDb }, { sql }, migrations, { FLOE_TABLES }] = await Promise.all([
+    import('../../config/load.ts'),
+    import('../../db/connect.ts'),
+    import('kysely'),
+    import('../../db/migrations.ts'),
+    import('../../db/schema.ts'),
+  ]);
+  const url = databaseUrl(loadConfig());
+  return { url, conn: await openDb(url), sql, FLOE_TABLES, ...migrations };
+}
+const pools = () => import('../../core-queries/pools.ts');
 
 export function registerDbCommands(program: Command): void {
   const db = program.command('db').description('the metadata database');
   db.command('migrate')
     .description('create or upgrade the schema')
     .action(async () => {
-      const cfg = loadConfig();
-      const conn = await openDb(databaseUrl(cfg));
+      const { conn, migrateToLatest } = await openConfiguredDb();
       try {
         const applied = await migrateToLatest(conn.kysely, conn.dialect);
         console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
@@ -28,8 +35,7 @@ export function registerDbCommands(program: Command): void {
     .option('-y, --yes', 'do not ask')
     .action(async (o) => {
       if (!o.yes) throw new Error('db reset deletes all DAG runs and history: run it with --yes');
-      const cfg = loadConfig();
-      const conn = await openDb(databaseUrl(cfg));
+      const { conn, sql, FLOE_TABLES, migrateToLatest } = await openConfiguredDb();
       try {
         for (const t of FLOE_TABLES)
           await sql`drop table if exists ${sql.table(t)}`.execute(conn.kysely);
@@ -42,9 +48,7 @@ export function registerDbCommands(program: Command): void {
   db.command('check')
     .description('connectivity and migration state')
     .action(async () => {
-      const cfg = loadConfig();
-      const url = databaseUrl(cfg);
-      const conn = await openDb(url);
+      const { url, conn, sql, latestMigrationName } = await openConfiguredDb();
       try {
         await sql`select 1`.execute(conn.kysely);
         const applied = await sql<{ name: string }>`select name from floe_migration order by name`.execute(conn.kysely).then((r) => r.rows.map((x) => x.name)).catch(() => [] as string[]);
@@ -57,27 +61,27 @@ export function registerDbCommands(program: Command): void {
       }
     });
 
-  const pools = program.command('pools').description('pools limit how many tries of their tasks run at once');
-  pools
+  const poolsCmd = program.command('pools').description('pools limit how many tries of their tasks run at once');
+  poolsCmd
     .command('list')
     .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat))
-    .action((o) => withRuntime(async (rt) => printRows((await listPools(rt.db.kysely)).rows.map((p) => ({ name: p.name, slots: p.slots, description: p.description })), o.output)));
-  pools
+    .action((o) => withRuntime(async (rt) => printRows((await (await pools()).listPools(rt.db.kysely)).rows.map((p) => ({ name: p.name, slots: p.slots, description: p.description })), o.output)));
+  poolsCmd
     .command('set <name> <slots> [description]')
     .action((name, slots, description) =>
       withRuntime(async (rt) => {
         const n = parseIntArg(slots, 'slots');
         // An empty description keeps the current one, as an omitted one does.
-        await setPool(rt.db.kysely, name, n, description || undefined);
+        await (await pools()).setPool(rt.db.kysely, name, n, description || undefined);
         console.log(`pool ${name}: ${n} slots`);
       }),
     );
-  pools
+  poolsCmd
     .command('delete <name>')
     .description('tasks naming a deleted pool wait (the scheduler warns) until it exists again; default_pool stays')
     .action((name) =>
       withRuntime(async (rt) => {
-        await deletePool(rt.db.kysely, name);
+        await (await pools()).deletePool(rt.db.kysely, name);
         console.log(`pool ${name} deleted`);
       }),
     );

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
-import { startDevCluster, type DevClusterOptions } from '../../devcluster/index.ts';
+import { floeRootUrl } from '../../util/own-modules.ts';
+import type { DevClusterOptions } from '../../devcluster/index.ts';
 
 export interface DevClusterFlags {
   port?: string;
@@ -17,7 +18,7 @@ export interface DevClusterFlags {
 }
 
 /** The repo's bin directory, so a pod's `floe tasks run …` finds this installation's `floe`. */
-const FLOE_BIN = fileURLToPath(new URL('../../../bin', import.meta.url));
+const FLOE_BIN = fileURLToPath(new URL('bin', floeRootUrl));
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -75,6 +76,7 @@ export function registerDevCommands(program: Command): void {
     .option('--missing-image-prefix <prefix>', 'images starting with this do not "exist" (ErrImagePull), for trying failure handling (repeatable)', collect, [] as string[])
     .action(async (flags) => {
       const opts = devClusterOptions(flags);
+      const { startDevCluster } = await import('../../devcluster/index.ts');
       const cluster = await startDevCluster(opts);
       const out = [
         `Floe dev cluster: Kubernetes API on ${cluster.url} (core/v1), ${opts.nodes} node(s) with cpu ${opts.cpu} and memory ${opts.memory}; pods run as local processes.`,

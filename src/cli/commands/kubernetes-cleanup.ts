@@ -1,32 +1,17 @@
 // `floe kubernetes cleanup-pods [--namespace NS]... [--older-than 1h] [--dry-run]`: deletes finished Floe
 // worker pods (see src/kubernetes/cleanup.ts for why it is safe to run at any time).
 import type { Command } from '@commander-js/extra-typings';
-import type { V1Pod } from '@kubernetes/client-node';
-import pino from 'pino';
-import { podTry } from '../../executors/kubernetes/kubernetes-executor.ts';
-import { cleanupPods } from '../../kubernetes/cleanup.ts';
 import type { KubeApi } from '../../kubernetes/client.ts';
-import { keepPodLog } from '../../kubernetes/pod-logs.ts';
-import { taskLogPath } from '../../worker/task-log.ts';
 
 export interface CleanupDeps {
-  api(): KubeApi;
+  api(): KubeApi | Promise<KubeApi>;
   /** Namespaces cleaned when no --namespace is given (the executor's: kubernetes.namespace + multiNamespaces). */
-  namespaces(): string[];
+  namespaces(): string[] | Promise<string[]>;
   /**
    * The task logs folder (logging.logsFolder). When given, a pod's log is copied to its task log file before the
    * pod is deleted, unless the file exists (the runner wrote it on shared storage), as the executor does.
    */
-  logsFolder?(): string | null;
-}
-
-/** keepLog for cleanupPods: the pod's log into its try's task log file. */
-export function keepLogIn(api: KubeApi, logsFolder: string): (pod: V1Pod) => Promise<void> {
-  return async (pod) => {
-    const t = podTry(pod);
-    if (!t) return; // Not a try Floe can name: no task log file to complete.
-    await keepPodLog(api, { namespace: pod.metadata!.namespace!, name: pod.metadata!.name! }, taskLogPath(logsFolder, t.key, t.tryNumber));
-  };
+  logsFolder?(): string | null | Promise<string | null>;
 }
 
 export const DEFAULT_OLDER_THAN = '1h';
@@ -62,14 +47,12 @@ export function registerCleanup(kubernetes: Command, deps: CleanupDeps): void {
     .action(async (opts) => {
       const writeOut = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
       const olderThanSeconds = parseDuration(opts.olderThan);
-      const namespaces = opts.namespace.length ? opts.namespace : deps.namespaces();
+      const namespaces = opts.namespace.length ? opts.namespace : await deps.namespaces();
       for (const ns of opts.namespace)
         if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) throw new Error(`--namespace: "${ns}" is not a valid namespace name (lowercase letters, digits and "-", at most 63 characters)`);
       // The per-pod log lines go to stderr only when something goes wrong; stdout gets the plain list.
-      const log = pino({ level: 'warn' }, pino.destination(2));
-      const api = deps.api();
-      const logsFolder = deps.logsFolder?.() ?? null;
-      const r = await cleanupPods(api, { namespaces, olderThanSeconds, dryRun: opts.dryRun ?? false, log, keepLog: logsFolder ? keepLogIn(api, logsFolder) : undefined });
+      const { cleanup } = await import('./kubernetes-cleanup-action.ts');
+      const r = await cleanup(await deps.api(), { namespaces, olderThanSeconds, dryRun: opts.dryRun ?? false, logsFolder: (await deps.logsFolder?.()) ?? null });
       const verb = opts.dryRun ? 'would delete' : 'deleted';
       for (const pod of r.deleted) writeOut(`${verb} pod ${pod}\n`);
       for (const f of r.failed) writeOut(`could not delete pod ${f.pod}: ${f.error}\n`);

@@ -1,7 +1,5 @@
 // `floe kubernetes migrate-airflow-cfg FILE [-o pod_template.yaml] [--floe-config floe.yaml]`
 import type { Command } from '@commander-js/extra-typings';
-import { migrateAirflowCfg, writeMigration } from '../../kubernetes/migrate/migrate.ts';
-import { formatReport } from '../../kubernetes/migrate/report.ts';
 
 export function registerMigrate(kubernetes: Command): void {
   const migrate = kubernetes
@@ -18,6 +16,7 @@ export function registerMigrate(kubernetes: Command): void {
       // Bad input (MigrationError / IniError naming file, line, section and key) propagates to main,
       // which prints it and exits 1; nothing is written before everything validated.
       const writeOut = migrate.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+      const [{ migrateAirflowCfg, writeMigration }, { formatReport }] = await Promise.all([import('../../kubernetes/migrate/migrate.ts'), import('../../kubernetes/migrate/report.ts')]);
       const result = await migrateAirflowCfg({ cfgPath: file, templatePath: opts.output, floeConfigPath: opts.floeConfig ?? null });
       writeMigration(result);
       const out: string[] = [formatReport(result.report), `Wrote ${opts.output}`];

@@ -1,11 +1,11 @@
 // `floe kubernetes render DAG [TASK] [--run-id R] [--template NAME]`: the exact worker pods, no cluster.
 import type { Command } from '@commander-js/extra-typings';
 import type { SerializedDag } from '../../dag/model.ts';
-import { renderDagPods, type KubernetesPodConfig } from '../../kubernetes/pod/index.ts';
+import type { KubernetesPodConfig } from '../../kubernetes/pod/config.ts';
 
 export interface RenderDeps {
   getDag(dagId: string): Promise<SerializedDag>;
-  getPodConfig(): KubernetesPodConfig;
+  getPodConfig(): KubernetesPodConfig | Promise<KubernetesPodConfig>;
 }
 
 export function registerRender(kubernetes: Command, deps: RenderDeps): void {
@@ -23,7 +23,8 @@ export function registerRender(kubernetes: Command, deps: RenderDeps): void {
       // Output goes through commander's output configuration so callers (and tests) can redirect it.
       // Errors (PodPipelineError naming task, file/hook and field) propagate to main, which prints them.
       const writeOut = render.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+      const { renderDagPods } = await import('../../kubernetes/pod/index.ts');
       const dag = await deps.getDag(dagId);
-      writeOut(await renderDagPods(dag, { cfg: deps.getPodConfig(), taskId, runId: opts.runId, template: opts.template }));
+      writeOut(await renderDagPods(dag, { cfg: await deps.getPodConfig(), taskId, runId: opts.runId, template: opts.template }));
     });
 }

@@ -1,15 +1,17 @@
-// floe kubernetes …: render worker pods, migrate an airflow.cfg.
+// floe kubernetes …: render worker pods, migrate an airflow.cfg, clean up pods. Each subcommand loads the
+// configuration, the pod pipeline or the Kubernetes client only when it runs.
 import type { Command } from '@commander-js/extra-typings';
-import { loadConfig } from '../../config/load.ts';
-import { getDag, kubeApi, kubernetesPodConfig, openRuntime } from '../runtime.ts';
 import { registerCleanup } from './kubernetes-cleanup.ts';
 import { registerMigrate } from './kubernetes-migrate.ts';
 import { registerRender } from './kubernetes-render.ts';
+
+const config = async () => (await import('../../config/load.ts')).loadConfig();
 
 export function registerKubernetesCommands(program: Command): void {
   const k8s = program.command('kubernetes').description('Kubernetes: render worker pods, migrate from Airflow');
   registerRender(k8s, {
     async getDag(dagId) {
+      const { getDag, openRuntime } = await import('../runtime.ts');
       const rt = await openRuntime();
       try {
         return await getDag(rt, dagId);
@@ -17,15 +19,15 @@ export function registerKubernetesCommands(program: Command): void {
         await rt.close();
       }
     },
-    getPodConfig: () => kubernetesPodConfig(loadConfig()),
+    getPodConfig: async () => (await import('../../kubernetes/pod/config.ts')).kubernetesPodConfig(await config()),
   });
   registerMigrate(k8s);
   registerCleanup(k8s, {
-    api: () => kubeApi(loadConfig()),
-    namespaces: () => {
-      const k = loadConfig().kubernetes;
+    api: async () => (await import('../../kubernetes/client.ts')).kubeApiFromConfig(await config()),
+    namespaces: async () => {
+      const k = (await config()).kubernetes;
       return [...new Set([k.namespace, ...(k.multiNamespaceMode ? k.multiNamespaces : [])])];
     },
-    logsFolder: () => loadConfig().logging.logsFolder,
+    logsFolder: async () => (await config()).logging.logsFolder,
   });
 }

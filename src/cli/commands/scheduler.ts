@@ -1,12 +1,10 @@
 // floe scheduler, floe standalone: long-running processes.
-import { Command } from '@commander-js/extra-typings';
-import { databaseUrl, loadConfig } from '../../config/load.ts';
+import type { Command } from '@commander-js/extra-typings';
 import { folderSignature } from '../../dag/processor.ts';
-import { acquireSqliteSchedulerLock } from '../../scheduler/scheduler-lock.ts';
-import { createScheduler, openRuntime, parseDags, type Runtime } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 
 /** Re-parses the DAGs folder whenever its files change (checked every dagDirListInterval). */
-function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
+function startDagProcessorLoop(rt: Runtime, parseDags: (rt: Runtime) => Promise<{ dags: unknown[]; errors: unknown[] }>, onParsed: () => void): () => void {
   let signature = folderSignature(rt.cfg.core.dagsFolder);
   let busy = false;
   const timer = setInterval(async () => {
@@ -29,6 +27,11 @@ function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
 }
 
 async function runSchedulerProcess(executorName?: string): Promise<void> {
+  const [{ databaseUrl, loadConfig }, { acquireSqliteSchedulerLock }, { createScheduler, openRuntime, parseDags }] = await Promise.all([
+    import('../../config/load.ts'),
+    import('../../scheduler/scheduler-lock.ts'),
+    import('../runtime.ts'),
+  ]);
   const cfg = loadConfig();
   // --executor overrides core.executor everywhere, including which tasks get their pods validated at parse time.
   if (executorName) cfg.core.executor = executorName as typeof cfg.core.executor;
@@ -38,8 +41,8 @@ async function runSchedulerProcess(executorName?: string): Promise<void> {
   const first = await parseDags(rt);
   rt.log.info({ dags: first.dags.length, importErrors: first.errors.length, dagsFolder: rt.cfg.core.dagsFolder }, 'DAG files parsed');
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
-  const scheduler = createScheduler(rt, rt.cfg.core.executor);
-  const stopProcessor = startDagProcessorLoop(rt, () => scheduler.wake());
+  const scheduler = await createScheduler(rt, rt.cfg.core.executor);
+  const stopProcessor = startDagProcessorLoop(rt, parseDags, () => scheduler.wake());
   let stopped: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     rt.log.info({ signal }, 'stopping');

@@ -1,10 +1,6 @@
 // `floe tasks run`: the task runner's command, what every pod and queue worker starts for a try. It loads
 // only what running a try needs (no Kubernetes client, no queue library), so a try starts fast.
 import type { Command } from '@commander-js/extra-typings';
-import { databaseUrl, loadConfig } from '../../config/load.ts';
-import { openDb } from '../../db/connect.ts';
-import { getTI } from '../../db/task-instances.ts';
-import { runTaskTry } from '../../worker/runner.ts';
 import { parseIntArg } from './common-args.ts';
 
 export function registerTaskRun(tasks: Command): void {
@@ -14,6 +10,12 @@ export function registerTaskRun(tasks: Command): void {
     .option('--try <n>', 'try number (default: the try the task instance is queued for)')
     .option('--map-index <n>', 'map index', '-1')
     .action(async (dagId, taskId, runId, o) => {
+      const [{ databaseUrl, loadConfig }, { openDb }, { getTI }, { runTaskTry }] = await Promise.all([
+        import('../../config/load.ts'),
+        import('../../db/connect.ts'),
+        import('../../db/task-instances.ts'),
+        import('../../worker/runner.ts'),
+      ]);
       const cfg = loadConfig();
       const db = await openDb(databaseUrl(cfg));
       try {

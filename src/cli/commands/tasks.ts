@@ -1,15 +1,10 @@
 // floe tasks …
 import { readFileSync } from 'node:fs';
-import { Command, Option } from '@commander-js/extra-typings';
-import { locateTaskLog } from '../../core-queries/logs.ts';
-import { taskInstancesOfRun, tryHistory } from '../../core-queries/task-instances.ts';
-import { runTaskTry } from '../../worker/runner.ts';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { registerTaskRun } from './task-run.ts';
 import { parseFormat, printRows } from '../output.ts';
-import { followPodLog, readPodLog } from '../../kubernetes/pod-logs.ts';
-import { getDag, kubeApi, type Runtime } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import { parseIntArg, withRuntime } from './common.ts';
-import { triggerRun } from '../../scheduler/dag-runs.ts';
 
 const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
 
@@ -26,6 +21,7 @@ export function registerTasksCommands(program: Command): void {
     .addOption(outputOption())
     .action((dagId, o) =>
       withRuntime(async (rt) => {
+        const { getDag } = await import('../runtime.ts');
         const dag = await getDag(rt, dagId);
         printRows(
           dag.tasks.map((t) => ({ task_id: t.taskId, kind: t.kind, upstream: t.upstream.join(','), trigger_rule: t.triggerRule, retries: t.retries, pool: t.pool, queue: t.queue })),
@@ -41,6 +37,7 @@ export function registerTasksCommands(program: Command): void {
     .description('run one task now without recording state (reads XCom of the given run if it exists)')
     .action((dagId, taskId, runOrDate) =>
       withRuntime(async (rt) => {
+        const [{ getDag }, { triggerRun }, { runTaskTry }] = await Promise.all([import('../runtime.ts'), import('../../scheduler/dag-runs.ts'), import('../../worker/runner.ts')]);
         const dag = await getDag(rt, dagId);
         let runId = runOrDate;
         const exists = runId && (await rt.db.kysely.selectFrom('dag_run').select('run_id').where('dag_id', '=', dagId).where('run_id', '=', runId).executeTakeFirst());
@@ -64,6 +61,7 @@ export function registerTasksCommands(program: Command): void {
     .addOption(outputOption())
     .action((dagId, runId, o) =>
       withRuntime(async (rt) => {
+        const { taskInstancesOfRun } = await import('../../core-queries/task-instances.ts');
         const { rows } = await taskInstancesOfRun(rt.db.kysely, dagId, runId);
         if (!rows.length) throw new Error(`no task instances for DAG ${dagId} run ${runId}`);
         printRows(
@@ -79,6 +77,7 @@ export function registerTasksCommands(program: Command): void {
     .addOption(outputOption())
     .action((dagId, runId, o) =>
       withRuntime(async (rt) => {
+        const { tryHistory } = await import('../../core-queries/task-instances.ts');
         const rows = await tryHistory(rt.db.kysely, dagId, runId);
         printRows(rows.map((r) => ({ task_id: r.task_id, try_number: r.try_number, state: r.state, start_date: r.start_date, end_date: r.end_date, reason: r.reason })), o.output);
       }),
@@ -93,9 +92,11 @@ export function registerTasksCommands(program: Command): void {
     .action((dagId, taskId, runId, o) =>
       withRuntime(async (rt) => {
         const key = { dagId, taskId, runId, mapIndex: parseIntArg(o.mapIndex, '--map-index') };
+        const { locateTaskLog } = await import('../../core-queries/logs.ts');
         const src = await locateTaskLog(rt.db.kysely, rt.cfg.logging.logsFolder!, key, o.try ? parseIntArg(o.try, '--try') : null, { preferPod: !!o.follow });
         if (src.kind === 'pod') {
-          const api = kubeApi(rt.cfg);
+          const [{ kubeApiFromConfig }, { followPodLog, readPodLog }] = await Promise.all([import('../../kubernetes/client.ts'), import('../../kubernetes/pod-logs.ts')]);
+          const api = kubeApiFromConfig(rt.cfg);
           if (o.follow) await followPodLog(api, src.pod, process.stdout);
           else process.stdout.write(await readPodLog(api, src.pod));
           return;

@@ -1,10 +1,7 @@
 // floe worker: a queue worker for the queue executor.
-import { Command } from '@commander-js/extra-typings';
-import { databaseUrl, loadConfig } from '../../config/load.ts';
-import { openDb } from '../../db/connect.ts';
-import { parseQueueList, queueSettings, resolveConcurrency } from '../../executors/queue/settings.ts';
+import type { Command } from '@commander-js/extra-typings';
+import type { QueueWorker } from '../../worker/queue-worker.ts';
 import { formatStatusLine, formatWorkerEvent } from '../../worker/queue-status.ts';
-import { QueueWorker } from '../../worker/queue-worker.ts';
 
 interface WorkerFlags {
   queues: string;
@@ -58,6 +55,12 @@ function makeOutput(worker: QueueWorker) {
 }
 
 async function runWorker(flags: WorkerFlags): Promise<void> {
+  const [{ databaseUrl, loadConfig }, { openDb }, { parseQueueList, queueSettings, resolveConcurrency }, { QueueWorker }] = await Promise.all([
+    import('../../config/load.ts'),
+    import('../../db/connect.ts'),
+    import('../../executors/queue/settings.ts'),
+    import('../../worker/queue-worker.ts'),
+  ]);
   const cfg = loadConfig();
   const settings = queueSettings(cfg.queue);
   const queues = resolveConcurrency(parseQueueList(flags.queues), flags.concurrency, settings);

@@ -5,10 +5,9 @@
 //
 // Like every executor it only launches and reports; each half tracks only the tries it was handed or adopted.
 import type { Logger } from 'pino';
-import type { Runtime } from '../../cli/runtime.ts';
-import { createKubernetesExecutor } from '../../cli/runtime.ts';
+import { createKubernetesExecutor } from '../kubernetes/factory.ts';
 import { createQueueExecutor } from '../queue/queue-executor.ts';
-import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, Workload } from '../types.ts';
+import type { Executor, ExecutorDeps, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, Workload } from '../types.ts';
 import { tiKeyString } from '../types.ts';
 import { adoptionOrder, type Half, halfFor, sharedOpenSlots } from './routing.ts';
 import { tiQueues } from './ti-queues.ts';
@@ -146,7 +145,7 @@ export class HybridExecutor implements Executor {
 }
 
 /** The executor as `core.executor: hybrid` configures it: hybrid.kubernetesQueue, core.parallelism, queue.*, kubernetes.*. */
-export function createHybridExecutor(rt: Runtime, opts: ExecutorOptions): HybridExecutor {
+export function createHybridExecutor(rt: ExecutorDeps, opts: ExecutorOptions): HybridExecutor {
   // Both halves are built with core.parallelism (createQueueExecutor / createKubernetesExecutor read it), as HybridConfig requires.
   return new HybridExecutor(
     { queue: createQueueExecutor(rt.cfg, rt.db, opts, rt.log), kubernetes: createKubernetesExecutor(rt, opts) },

@@ -2,11 +2,12 @@
 // core.isolateTasks). A runner process that dies mid-try is reported with the signal/exit code as reason.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tsxExecArgv } from '../../util/node-args.ts';
+import { childExecArgv, ownEntryUrl } from '../../util/own-modules.ts';
 import type { WarmReply, WarmRunnerSettings } from '../../worker/warm-runner.ts';
-import type { Executor, ExecutorEvent, ExecutorOptions, TaskRef, Workload } from '../types.ts';
+import { databaseUrl } from '../../config/load.ts';
+import type { Executor, ExecutorDeps, ExecutorEvent, ExecutorOptions, TaskRef, Workload } from '../types.ts';
 
-const RUNNER = fileURLToPath(new URL('../../worker/warm-runner.ts', import.meta.url));
+const RUNNER = fileURLToPath(ownEntryUrl('worker/warm-runner'));
 /** Extra time a runner gets past executionTimeout to record the timeout itself before it is killed. */
 const KILL_GRACE_MS = 5000;
 
@@ -95,7 +96,7 @@ export class LocalExecutor implements Executor {
 
   private spawn(): Slot {
     const child = fork(RUNNER, [], {
-      execArgv: tsxExecArgv(),
+      execArgv: childExecArgv(),
       env: { ...process.env, FLOE_RUNNER_SETTINGS: JSON.stringify(this.cfg.runner) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -148,4 +149,17 @@ export class LocalExecutor implements Executor {
     }
     if (!this.stopping) this.dispatch();
   }
+}
+
+/** The local executor as `core.executor: local` configures it (core.parallelism, core.isolateTasks, logging, heartbeat). */
+export function createLocalExecutor(deps: ExecutorDeps, opts: ExecutorOptions): LocalExecutor {
+  const { cfg } = deps;
+  return new LocalExecutor(
+    {
+      parallelism: cfg.core.parallelism,
+      isolate: cfg.core.isolateTasks,
+      runner: { dbUrl: databaseUrl(cfg), logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval },
+    },
+    opts,
+  );
 }

@@ -1,4 +1,8 @@
 // The slice of Floe's configuration the pod pipeline reads (`kubernetes.*` in floe.yaml).
+import path from 'node:path';
+import type { LoadedConfig } from '../../config/load.ts';
+import type { SerializedDag } from '../../dag/model.ts';
+import { POD_SETTING_KEYS } from '../../sdk/types.ts';
 
 export interface KubernetesPodConfig {
   /** Namespace of worker pods whose template and override set none. */
@@ -15,4 +19,31 @@ export interface KubernetesPodConfig {
   workerImage: string;
   /** Relative paths (templates, hook, a task's podTemplateFile) resolve against this folder. */
   baseDir: string;
+}
+
+/** The pod pipeline's configuration from floe.yaml; relative paths resolve against the config file's folder. */
+export function kubernetesPodConfig(cfg: LoadedConfig): KubernetesPodConfig {
+  const k = cfg.kubernetes;
+  return {
+    namespace: k.namespace,
+    podTemplateFile: k.podTemplateFile,
+    podTemplates: k.podTemplates,
+    queueTemplates: k.queueTemplates,
+    podMutationHook: k.podMutationHook,
+    workerImage: k.workerImage,
+    baseDir: cfg.configFile ? path.dirname(cfg.configFile) : process.cwd(),
+  };
+}
+
+/** Tasks whose pods the DAG processor builds and validates: every task that will run in a pod, and any task that sets pod settings. */
+export function kubernetesBoundTasks(cfg: LoadedConfig, dag: SerializedDag): string[] {
+  const executor = cfg.core.executor;
+  return dag.tasks
+    .filter((t) => {
+      if (executor === 'kubernetes') return true;
+      if (executor === 'hybrid' && t.queue === cfg.hybrid.kubernetesQueue) return true;
+      const ec = t.executorConfig ?? {};
+      return POD_SETTING_KEYS.some((key) => ec[key] != null);
+    })
+    .map((t) => t.taskId);
 }

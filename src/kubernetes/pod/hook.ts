@@ -2,13 +2,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describeThrown, PodPipelineError } from './errors.ts';
 import { BASE_CONTAINER, FLOE_KEYS, findBase } from './identity.ts';
 import { toV1Pod } from './models.ts';
 import { clonePod, isObject, kindOf, toPlain } from './plain.ts';
 import { keySeg } from './paths.ts';
 import { validatePod } from './validate.ts';
+import { loadUserModule } from '../../util/user-modules.ts';
 
 /** What the hook module exports: mutate `pod` in place, or return a replacement. */
 export type PodMutationHook = (pod: V1Pod) => void | V1Pod | Promise<void | V1Pod>;
@@ -30,7 +30,7 @@ export async function loadMutationHook(file: string): Promise<LoadedHook> {
   if (!existsSync(abs)) throw new PodPipelineError({ stage: 'hook', source, path: '', message: 'cannot load the module: no such file' });
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    mod = await loadUserModule(abs);
   } catch (e) {
     throw new PodPipelineError({ stage: 'hook', source, path: '', message: `cannot load the module: ${describeThrown(e)}` });
   }

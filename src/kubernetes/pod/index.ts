@@ -1,5 +1,5 @@
 // The pod pipeline: pod templates → podOverride → Floe identity → podMutationHook (docs/kubernetes.md).
-export type { KubernetesPodConfig } from './config.ts';
+export { kubernetesBoundTasks, kubernetesPodConfig, type KubernetesPodConfig } from './config.ts';
 export { PodPipelineError, type PodStage } from './errors.ts';
 export {
   DEFAULT_TEMPLATE,

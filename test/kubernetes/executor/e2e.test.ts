@@ -134,7 +134,7 @@ dag({ dagId: 'policy', schedule: null }, () => {
     const okLog = readFileSync(taskLogPath(k.h.rt.cfg.logging.logsFolder!, { dagId: 'policy', runId, taskId: 'ok', mapIndex: -1 }, 1), 'utf8');
     assert.match(okLog, /hello-from-pod/);
     const { podRefOf, readPodLog } = await import('../../../src/kubernetes/pod-logs.ts');
-    const { kubeApi } = await import('../../../src/cli/runtime.ts');
+    const { kubeApiFromConfig: kubeApi } = await import('../../../src/kubernetes/client.ts');
     const bad = await k.h.rt.db.kysely.selectFrom('task_instance').select('external_executor_id').where('run_id', '=', runId).where('task_id', '=', 'bad').executeTakeFirstOrThrow();
     assert.match(await readPodLog(kubeApi(k.h.rt.cfg), podRefOf(bad.external_executor_id)!), /about-to-fail/);
   });
