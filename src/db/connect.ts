@@ -1,9 +1,8 @@
 // Opens the metadata DB: better-sqlite3 for `sqlite://…` (the embedded default) or pg for `postgres://…`.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, SqliteDriver } from 'kysely';
-import pg from 'pg';
 import { type Dialect, migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
 
@@ -107,7 +106,9 @@ function sqlitePath(url: string): string {
 export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: number } = {}): Promise<Db> {
   const dialect = dialectOf(url);
   let kysely: Kysely<Database>;
+  // Each driver loads only when its database is used.
   if (dialect === 'postgres') {
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 5 });
     // An idle connection dropped by the server (restart, failover) must not crash the process; the pool
     // replaces it and the next query reconnects.
@@ -116,7 +117,8 @@ export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: 
   } else {
     const file = sqlitePath(url);
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const sqlite = new SqliteDatabase(file);
+    const { default: Sqlite } = await import('better-sqlite3');
+    const sqlite = new Sqlite(file);
     // WAL lets task runners in other processes write while the scheduler reads; busy_timeout queues writers.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');

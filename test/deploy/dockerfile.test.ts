@@ -57,7 +57,7 @@ test('every stage is node:20-slim; the build stage compiles with npm ci and keep
   assert.ok(!runs.some((r) => /\bnpm (install|i)\b/.test(r)), 'no npm install: the lock file decides');
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   assert.ok(pkg.dependencies.tsx, 'tsx must be a runtime dependency: it loads TypeScript DAG files in the image');
-  const lastFrom = dockerfile.findLastIndex((i) => i.op === 'FROM');
+  const lastFrom = dockerfile.map((i) => i.op).lastIndexOf('FROM');
   const runtimeCopies = dockerfile.slice(lastFrom).filter((i) => i.op === 'COPY').map((i) => i.args);
   assert.ok(runtimeCopies.some((c) => /--from=build\b.*\/dist\b/.test(c)), 'the runtime stage gets the compiled build (dist/)');
   assert.ok(!runtimeCopies.some((c) => /^src\b/.test(c)), 'the runtime stage runs the build, not the sources');
