@@ -4,7 +4,7 @@ import type { SerializedTask } from '../../dag/model.ts';
 import type { KubernetesPodConfig } from './config.ts';
 import { PodPipelineError } from './errors.ts';
 import { type LoadedHook, applyMutationHook } from './hook.ts';
-import { applyIdentity, cryptoRandom, type IdentityOptions, type PodIdentity } from './identity.ts';
+import { applyIdentity, cryptoRandom, identityFieldsWarning, type IdentityOptions, type PodIdentity } from './identity.ts';
 import { LEGACY_KEYS, LEGACY_WHERE, legacyToOverride } from './legacy.ts';
 import { applyOverride, overrideToPlain } from './merge.ts';
 import { podName, type RandomSource } from './names.ts';
@@ -25,6 +25,8 @@ export interface TaskOverrides {
   where: string;
   /** The deprecation warning for legacy keys (with the podOverride to write instead), or null. */
   deprecation: string | null;
+  /** Every warning: the deprecation, then identity fields the legacy block or the override set in vain. */
+  warnings: string[];
 }
 
 /** Reads podOverride / pod_override / KubernetesExecutor from a task's executorConfig. */
@@ -37,14 +39,19 @@ export function taskOverrides(task: Pick<SerializedTask, 'executorConfig'>): Tas
   }
   const where = hasSnake ? 'executorConfig.pod_override' : 'executorConfig.podOverride';
   const override = hasCamel || hasSnake ? overrideToPlain(hasSnake ? ec.pod_override : ec.podOverride, where) : null;
+  const overrideWarning = override && identityFieldsWarning(override, where);
   const rawLegacy: unknown = ec.KubernetesExecutor;
-  if (rawLegacy === undefined || rawLegacy === null) return { legacy: null, legacyRaw: null, override, where, deprecation: null };
+  if (rawLegacy === undefined || rawLegacy === null) {
+    return { legacy: null, legacyRaw: null, override, where, deprecation: null, warnings: overrideWarning ? [overrideWarning] : [] };
+  }
   const legacy = legacyToOverride(rawLegacy);
   const combined = override ? applyOverride(legacy, override, where) : legacy;
   const deprecation =
     `${LEGACY_WHERE} (Airflow 1.10 style) is deprecated; write this instead: ` +
     `executorConfig: { podOverride: ${JSON.stringify(combined)} }`;
-  return { legacy, legacyRaw: rawLegacy as Obj, override, where, deprecation };
+  const legacyWarning = identityFieldsWarning(legacy, LEGACY_WHERE);
+  const warnings = [deprecation, legacyWarning, overrideWarning].filter((w): w is string => w !== null);
+  return { legacy, legacyRaw: rawLegacy as Obj, override, where, deprecation, warnings };
 }
 
 interface Parts {
@@ -194,7 +201,7 @@ export function prepareWorkerPod(args: BuildWorkerPodArgs): { pod: V1Pod; warnin
   const parts: Parts = { template, legacy: o.legacy, override: o.override, where: o.where, ti, identity };
   const pod = assemble(parts);
   validateAssembled(pod, parts, o.legacyRaw);
-  const warnings = o.deprecation ? [o.deprecation] : [];
+  const warnings = o.warnings;
   if (cache) cache.set(key, template, args.templates, merged(parts), warnings);
   return { pod, warnings };
 }
