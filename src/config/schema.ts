@@ -16,6 +16,31 @@ const apiTokenList = z
   .preprocess((v) => (typeof v === 'string' ? v.split(',').map((t) => t.trim()).filter(Boolean) : v), z.array(apiToken))
   .default([]);
 
+/**
+ * Why `v` is not something ioredis connects to as meant, or null: a `redis://` / `rediss://` URL with a host
+ * (ioredis would otherwise take any word for a host name and fail later, at the first connection, with
+ * `getaddrinfo ENOTFOUND`), or an absolute Unix socket path.
+ */
+export function redisUrlProblem(v: string): string | null {
+  const expected = 'expected a Redis URL such as redis://127.0.0.1:6379, redis://:password@host:6379/0 or rediss://host:6380 (TLS), or a Unix socket path such as /run/redis.sock';
+  if (v.startsWith('/') && !v.startsWith('//')) return null;
+  if (!/^rediss?:\/\//i.test(v)) return `${expected}; got ${JSON.stringify(v)}`;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return `${expected}; got ${JSON.stringify(v)} (not a valid URL)`;
+  }
+  if (!url.hostname) return `${expected}; got ${JSON.stringify(v)} (no host)`;
+  if (!/^\/?(\d+)?$/.test(url.pathname)) return `${expected}; got ${JSON.stringify(v)} (the path must be a database number, like /0)`;
+  return null;
+}
+
+const redisUrl = queueConfigFields.redisUrl.superRefine((v, ctx) => {
+  const problem = redisUrlProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 export const configSchema = z
   .object({
     core: z
@@ -98,7 +123,7 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    queue: z.object(queueConfigFields).strict().prefault({}),
+    queue: z.object({ ...queueConfigFields, redisUrl }).strict().prefault({}),
     hybrid: z
       .object({
         kubernetesQueue: z.string().default('kubernetes'),

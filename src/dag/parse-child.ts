@@ -14,7 +14,8 @@ async function parse(req: ParseRequest): Promise<ParseResult> {
       if (r.dag) dags.push(r.dag);
       problems.push(...r.problems);
     }
-    return { file: req.file, dags, problems };
+    const sites = req.sitesOf?.map((t) => ({ ...t, at: defs.find((d) => d.dagId === t.dagId)?.tasks.get(t.taskId)?.declaredAt ?? null }));
+    return { file: req.file, dags, problems, ...(sites ? { sites } : {}) };
   } catch (e) {
     const err = e as Error;
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(e);

@@ -3,7 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { childExecArgv, ownEntryUrl } from '../util/own-modules.ts';
-import type { ParseRequest, ParseResult } from './parse-protocol.ts';
+import type { ParseRequest, ParseResult, TaskSiteRequest } from './parse-protocol.ts';
 import type { SerializeDefaults } from './serialize.ts';
 
 const CHILD = fileURLToPath(ownEntryUrl('dag/parse-child'));
@@ -35,13 +35,16 @@ function parseOne(child: ChildProcess, req: ParseRequest, timeoutMs: number): Pr
   });
 }
 
-export async function parseDagFiles(files: string[], opts: { timeoutMs: number; defaults: SerializeDefaults }): Promise<ParseResult[]> {
+export async function parseDagFiles(
+  files: string[],
+  opts: { timeoutMs: number; defaults: SerializeDefaults; sitesOf?: ReadonlyMap<string, TaskSiteRequest[]> },
+): Promise<ParseResult[]> {
   const results: ParseResult[] = [];
   let child: ChildProcess | null = null;
   try {
     for (const file of files) {
       child ??= await startChild();
-      const r = await parseOne(child, { file, defaults: opts.defaults }, opts.timeoutMs);
+      const r = await parseOne(child, { file, defaults: opts.defaults, sitesOf: opts.sitesOf?.get(file) }, opts.timeoutMs);
       if (typeof r === 'object') {
         results.push(r);
         continue;

@@ -1,11 +1,12 @@
 // The DAG processor: finds DAG files, parses them in a child process, stores serialized DAGs and import errors.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/connect.ts';
 import { nowIso } from '../util/time.ts';
 import type { SerializedDag } from './model.ts';
 import { parseDagFiles } from './parse-files.ts';
+import type { TaskSiteRequest } from './parse-protocol.ts';
 import type { DagProblem, SerializeDefaults } from './serialize.ts';
 
 /** Extra per-DAG checks (e.g. Kubernetes pod validation) run in the processor after parsing. */
@@ -57,7 +58,7 @@ export async function processDagFolder(db: Db, opts: ProcessOptions): Promise<Pr
   const results = await parseDagFiles(files, { timeoutMs: opts.timeoutMs, defaults: opts.defaults });
   const seen = new Map<string, string>();
   const good: SerializedDag[] = [];
-  const problemRows: { fileloc: string; kind: 'error' | 'warning'; p: DagProblem }[] = [];
+  const problemRows: ProblemRow[] = [];
   for (const r of results) {
     for (const p of r.problems) problemRows.push({ fileloc: r.file, kind: 'error', p });
     for (const dag of r.dags) {
@@ -68,9 +69,9 @@ export async function processDagFolder(db: Db, opts: ProcessOptions): Promise<Pr
       }
       if (opts.check) {
         const c = await opts.check(dag);
-        for (const w of c.warnings) problemRows.push({ fileloc: r.file, kind: 'warning', p: w });
+        for (const w of c.warnings) problemRows.push({ fileloc: r.file, kind: 'warning', p: w, fromCheck: true });
         if (c.errors.length) {
-          for (const e of c.errors) problemRows.push({ fileloc: r.file, kind: 'error', p: e });
+          for (const e of c.errors) problemRows.push({ fileloc: r.file, kind: 'error', p: e, fromCheck: true });
           continue;
         }
       }
@@ -78,6 +79,7 @@ export async function processDagFolder(db: Db, opts: ProcessOptions): Promise<Pr
       good.push(dag);
     }
   }
+  await locateCheckProblems(problemRows, opts);
   const now = nowIso();
   await db.kysely.transaction().execute(async (trx) => {
     if (files.length) await trx.deleteFrom('import_error').where('fileloc', 'in', files).execute();
@@ -114,6 +116,47 @@ export async function processDagFolder(db: Db, opts: ProcessOptions): Promise<Pr
     errors: problemRows.filter((r) => r.kind === 'error').map((r) => ({ fileloc: r.fileloc, message: r.p.message, at: r.p.at })),
     warnings: problemRows.filter((r) => r.kind === 'warning').length,
   };
+}
+
+interface ProblemRow {
+  fileloc: string;
+  kind: 'error' | 'warning';
+  p: DagProblem;
+  /** Found by `check` on the serialized DAG (which carries no source lines). */
+  fromCheck?: boolean;
+}
+
+/**
+ * Gives check problems about a task (a bad executorConfig) the line where the task is declared. Serialized
+ * DAGs carry no lines and formatting every task's site would slow every parse, so the files concerned are
+ * imported once more, asking for those tasks' sites: a cost paid only while such problems exist.
+ */
+async function locateCheckProblems(rows: ProblemRow[], opts: ProcessOptions): Promise<void> {
+  const pending = rows.filter((r) => r.fromCheck && r.p.dagId !== null && r.p.taskId !== null && r.p.at === null);
+  if (!pending.length) return;
+  const wanted = new Map<string, TaskSiteRequest[]>();
+  for (const r of pending) {
+    const list = wanted.get(r.fileloc) ?? [];
+    if (!list.some((t) => t.dagId === r.p.dagId && t.taskId === r.p.taskId)) list.push({ dagId: r.p.dagId!, taskId: r.p.taskId! });
+    wanted.set(r.fileloc, list);
+  }
+  const results = await parseDagFiles([...wanted.keys()], { timeoutMs: opts.timeoutMs, defaults: opts.defaults, sitesOf: wanted });
+  const sites = new Map<string, string | null>();
+  for (const res of results) for (const s of res.sites ?? []) sites.set(`${res.file}\0${s.dagId}\0${s.taskId}`, s.at);
+  for (const r of pending) {
+    const at = sites.get(`${r.fileloc}\0${r.p.dagId}\0${r.p.taskId}`) ?? null;
+    // A task declared by a helper module has its site there: no line of this file to show.
+    if (at && sameFile(at.slice(0, at.lastIndexOf(':')), r.fileloc)) r.p = { ...r.p, at };
+  }
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }
 
 /** mtime signature of the folder, to re-parse only when something changed. */

@@ -63,12 +63,12 @@ export function formatEvent(e: PodEvent): string {
 }
 
 /**
- * The try's reason with the events appended, bounded so the reason stays readable: only the Warning events
- * when there are any (Scheduled/Pulling/Created say nothing about a failure; the task log has them all).
+ * The try's reason with the pod's Warning events appended, bounded so the reason stays readable. Normal
+ * events (Scheduled, Pulled, Created, Started) say nothing about a failure, so a pod without warnings adds
+ * nothing; the task log has every event.
  */
 export function reasonWithEvents(reason: string, events: PodEvent[]): string {
-  const warnings = events.filter((e) => e.type === 'Warning');
-  const shown = warnings.length ? warnings : events;
+  const shown = events.filter((e) => e.type === 'Warning');
   if (!shown.length) return reason;
   const parts: string[] = [];
   let len = 0;

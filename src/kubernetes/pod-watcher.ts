@@ -2,7 +2,7 @@
 // last resourceVersion when a stream drops, relists on 410 Gone, uses bookmarks to keep its version fresh.
 import { type V1Pod, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { backoffMs, type KubeApi, statusCode } from './client.ts';
+import { apiMessage, backoffMs, type KubeApi, statusCode } from './client.ts';
 
 export type PodEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -13,6 +13,20 @@ export interface PodWatchHandlers {
    */
   onList(namespace: string, pods: V1Pod[], startedAt: number): void;
   onEvent(type: PodEventType, pod: V1Pod): void;
+}
+
+/** The HTTP status of a failed list or watch: client-node's Watch puts it in `statusCode`, its API calls in `code`. */
+function failureStatus(e: unknown): number | null {
+  const s = (e as { statusCode?: unknown } | null)?.statusCode;
+  return statusCode(e) ?? (typeof s === 'number' ? s : null);
+}
+
+/** One line for a failed list or watch: `HTTP 503 Service Unavailable`, `HTTP 403: <API message>`, or the network error. */
+export function describeWatchFailure(e: unknown): string {
+  const message = apiMessage(e);
+  const status = failureStatus(e);
+  // Watch failures carry only the status text as their message.
+  return status === null || message.startsWith('HTTP ') ? message : `HTTP ${status} ${message}`;
 }
 
 export class PodWatcher {
@@ -82,11 +96,18 @@ export class PodWatcher {
         });
       } catch (e) {
         if (this.stopped) return;
-        if (statusCode(e) === 410) gone = true;
+        if (failureStatus(e) === 410) gone = true;
         else {
           this.failures++;
-          this.log.warn({ err: e, namespace: this.namespace }, 'pod watch failed; resuming');
-          await new Promise((r) => setTimeout(r, backoffMs(Math.min(this.failures, 6), 100, 5000)));
+          const delay = Math.round(backoffMs(Math.min(this.failures, 6), 100, 5000));
+          // One line a failure: what failed and what happens next. The client's stack is only for debugging.
+          const from = this.resourceVersion ? ` from resourceVersion ${this.resourceVersion}` : '';
+          this.log.warn(
+            { namespace: this.namespace, status: failureStatus(e), failures: this.failures, retryInMs: delay },
+            `pod watch in namespace ${this.namespace} failed (${describeWatchFailure(e)}); resuming the watch${from} in ${delay} ms, pod states wait until then`,
+          );
+          this.log.debug({ err: e, namespace: this.namespace }, 'pod watch failure');
+          await new Promise((r) => setTimeout(r, delay));
         }
       }
       if (this.stopped) return;
@@ -104,8 +125,13 @@ export class PodWatcher {
         await this.list();
         return;
       } catch (e) {
-        this.log.warn({ err: e, namespace: this.namespace }, 'pod list failed; retrying');
-        await new Promise((r) => setTimeout(r, backoffMs(Math.min(attempt, 6), 100, 5000)));
+        const delay = Math.round(backoffMs(Math.min(attempt, 6), 100, 5000));
+        this.log.warn(
+          { namespace: this.namespace, status: failureStatus(e), attempt: attempt + 1, retryInMs: delay },
+          `pod list in namespace ${this.namespace} failed (${describeWatchFailure(e)}); listing again in ${delay} ms, pod states wait until then`,
+        );
+        this.log.debug({ err: e, namespace: this.namespace }, 'pod list failure');
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }

@@ -1,6 +1,6 @@
 // task() and shell(): declare tasks. A declared task is a factory; calling it inside dag() adds the task.
 import { callSite, currentDag, type TaskRef } from './dag.ts';
-import type { TaskContext, TaskOptions } from './types.ts';
+import type { Jsonified, TaskContext, TaskOptions } from './types.ts';
 
 /** An argument may be a plain value or another task's result. */
 /** Arrays may mix plain values and task results: `load([a(), b()])` waits for both. */
@@ -16,12 +16,13 @@ function split(spec: TaskSpec): { taskId: string; options: TaskOptions } {
 /**
  * A TaskFlow task. `fn` receives the task context first, then the arguments the task was called with; a
  * TaskRef argument becomes an upstream dependency and is replaced by that task's XCom at run time.
- * The return value (JSON-serializable) is this task's XCom `return_value`.
+ * The return value (JSON-serializable) is this task's XCom `return_value`; the TaskRef's type is that value
+ * as downstream tasks receive it, after JSON (`Jsonified`: a returned `Date` arrives as a `string`).
  */
 export function task<A extends unknown[], R>(
   spec: TaskSpec,
   fn: (ctx: TaskContext, ...args: A) => R,
-): (...args: { [K in keyof A]: Arg<A[K]> }) => TaskRef<Awaited<R>> {
+): (...args: { [K in keyof A]: Arg<A[K]> }) => TaskRef<Jsonified<Awaited<R>>> {
   const { taskId, options } = split(spec);
   return (...args) =>
     currentDag().addTask(
@@ -29,7 +30,7 @@ export function task<A extends unknown[], R>(
       options,
       { kind: 'function', fn: fn as (ctx: TaskContext, ...a: unknown[]) => unknown, args },
       callSite(),
-    ) as TaskRef<Awaited<R>>;
+    ) as TaskRef<Jsonified<Awaited<R>>>;
 }
 
 export interface ShellOptions extends TaskOptions {

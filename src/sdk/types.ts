@@ -15,6 +15,33 @@ export type TriggerRule = (typeof TRIGGER_RULES)[number];
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+type Dropped = undefined | symbol | ((...args: never[]) => unknown);
+/** An array item after JSON: what objects drop becomes `null` (distributes over a union). */
+type JsonifiedItem<U> = U extends Dropped ? null : Jsonified<U>;
+
+/**
+ * What a value of type `T` becomes after a JSON round trip, which is how a task's return value (its XCom)
+ * reaches the tasks downstream: a `Date` (any object with `toJSON`) becomes what `toJSON` returns — an ISO
+ * string —, functions, symbols and `undefined` vanish from objects and become `null` in arrays, class
+ * instances keep their data properties only, a `Map` or `Set` becomes `{}`. `any` and `unknown` stay as they
+ * are. (Numbers stay `number`, although `NaN` and `Infinity` arrive as `null`.)
+ */
+export type Jsonified<T> = unknown extends T
+  ? T
+  : T extends JsonValue
+    ? T // already what JSON gives back (also keeps recursive JSON types from recursing without end)
+    : T extends { toJSON(...args: never[]): infer J }
+      ? Jsonified<J>
+      : T extends void | Dropped
+        ? undefined
+        : T extends ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+          ? Record<string, never>
+          : T extends readonly unknown[]
+            ? { -readonly [K in keyof T]: JsonifiedItem<T[K]> }
+            : T extends object
+              ? { -readonly [K in keyof T as K extends symbol ? never : T[K] extends Dropped ? never : K]: Jsonified<T[K]> }
+              : never;
+
 /**
  * Per-task executor settings. Carried through the DAG untouched; executors that understand a key use it.
  * `podOverride` may be a plain object or a `V1Pod` from `@kubernetes/client-node` (camelCase fields).

@@ -203,6 +203,21 @@ describe('bad configuration: clear errors', () => {
     configError(f('kubernetes:\n  multiNamespaces: a,b\n'), 'kubernetes.multiNamespaces', 'array');
     configError(f('core: 5\n'), 'core', 'object');
   });
+  it('queue.redisUrl must be a Redis URL or a socket path, checked at load time', () => {
+    const f = (yaml: string) => {
+      const d = dir({ 'floe.yaml': yaml });
+      return () => loadConfig({ env: {}, cwd: d });
+    };
+    configError(f('queue:\n  redisUrl: notaurl\n'), 'floe.yaml', 'queue.redisUrl', 'expected a Redis URL such as redis://127.0.0.1:6379', 'got "notaurl"');
+    configError(f('queue:\n  redisUrl: http://redis:6379\n'), 'queue.redisUrl', 'got "http://redis:6379"');
+    configError(f('queue:\n  redisUrl: "redis:///0"\n'), 'queue.redisUrl', '(no host)');
+    configError(f('queue:\n  redisUrl: "redis://:6379"\n'), 'queue.redisUrl', '(not a valid URL)');
+    configError(f('queue:\n  redisUrl: redis://r:6379/zero\n'), 'queue.redisUrl', 'database number');
+    configError(() => loadConfig({ env: { FLOE__QUEUE__REDIS_URL: 'redis:/oops' }, cwd: dir() }), 'FLOE__QUEUE__REDIS_URL', 'queue.redisUrl');
+    for (const ok of ['redis://127.0.0.1:6379', 'rediss://user:pw@redis.example.com:6380/2', 'redis://r', '/run/redis.sock'])
+      assert.equal(loadConfig({ env: { FLOE__QUEUE__REDIS_URL: ok }, cwd: dir() }).queue.redisUrl, ok);
+    assert.equal(loadConfig({ env: {}, cwd: dir() }).queue.redisUrl, 'redis://127.0.0.1:6379', 'the default passes');
+  });
   it('a wrong type from the environment names the key', () => {
     configError(() => loadConfig({ env: { FLOE__CORE__PARALLELISM: 'lots' }, cwd: dir() }), 'core.parallelism', 'number');
     configError(() => loadConfig({ env: { FLOE__CORE__ISOLATE_TASKS: 'yes please' }, cwd: dir() }), 'core.isolateTasks', 'boolean');

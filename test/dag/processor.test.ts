@@ -73,7 +73,7 @@ test('a DAG whose file is removed stops being active; a fixed file clears its er
   assert.equal(gone.is_active, 0);
 });
 
-test('a bad podOverride is an import error at parse time, with the field path; legacy keys warn', async () => {
+test('a bad podOverride is an import error at parse time, with the field path and the task\'s line; legacy keys warn', async () => {
   h.writeDag('pods.ts', `${SDK_IMPORT}
 dag({ dagId: 'bad_pod', schedule: null }, () => {
   task({ taskId: 't', executorConfig: { podOverride: { spec: { containers: [{ name: 'base', resources: { limits: { cpu: 'lots' } } }] } } } }, async () => 1)();
@@ -87,7 +87,9 @@ dag({ dagId: 'legacy_pod', schedule: null }, () => {
   const [err] = await errorsFor('pods.ts');
   assert.equal(err.dag_id, 'bad_pod');
   assert.match(err.message, /executorConfig\.podOverride\.spec\.containers\[name=base\]\.resources\.limits\.cpu/);
+  assert.equal(err.line, 3, 'the line of the task\'s definition');
   const warnings = await h.rt.db.kysely.selectFrom('import_error').selectAll().where('kind', '=', 'warning').execute();
   assert.equal(warnings.length, 1);
   assert.match(warnings[0].message, /deprecated; write this instead: executorConfig: \{ podOverride: .*"memory":"1Gi"/);
+  assert.equal(warnings[0].line, 6);
 });

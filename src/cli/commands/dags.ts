@@ -34,6 +34,39 @@ export async function runScoped(rt: Runtime, dagId: string, runIds: string[], sc
   return states;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * What `dags list` says on stderr about what it could not list: the pod templates' error once (it is a
+ * configuration error, not one per DAG, and makes the command fail), and a count of the other import errors.
+ * `podTemplatesError` is the message loading the configured templates gives, or null when they load.
+ */
+export function importErrorNotice(
+  errors: readonly { fileloc: string; message: string }[],
+  podTemplatesError: string | null,
+): { error: string | null; hint: string | null } {
+  const fromTemplates = podTemplatesError ? errors.filter((e) => e.message.includes(podTemplatesError)) : [];
+  const rest = errors.filter((e) => !fromTemplates.includes(e));
+  const files = new Set(rest.map((e) => e.fileloc)).size;
+  return {
+    error: fromTemplates.length
+      ? `the Kubernetes pod templates cannot be loaded, so ${plural(fromTemplates.length, 'DAG')} with tasks that run in pods failed to import: ${podTemplatesError}`
+      : null,
+    hint: rest.length ? `${plural(rest.length, 'import error')} in ${plural(files, 'file')} (not listed above); run "floe dags list-import-errors" to see them` : null,
+  };
+}
+
+/** The error loading the configured pod templates gives, or null when they load. */
+async function podTemplatesError(rt: Runtime): Promise<string | null> {
+  const [{ loadPodTemplates }, { kubernetesPodConfig }] = await Promise.all([import('../../kubernetes/pod/index.ts'), import('../../kubernetes/pod/config.ts')]);
+  try {
+    await loadPodTemplates(kubernetesPodConfig(rt.cfg));
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 export function registerDagsCommands(program: Command): void {
   const dags = program.command('dags').description('DAGs: list, trigger, test, backfill, pause');
 
@@ -44,12 +77,16 @@ export function registerDagsCommands(program: Command): void {
     .action((o) =>
       withRuntime(async (rt) => {
         const { parseDags, listDags } = await load();
-        await parseDags(rt);
+        const parsed = await parseDags(rt);
         const { rows } = await listDags(rt.db.kysely);
         printRows(
           rows.map((r) => ({ dag_id: r.dagId, fileloc: r.fileloc, schedule: r.dag.schedule, tasks: r.dag.tasks.length, paused: r.isPaused, tags: r.dag.tags.join(',') })),
           o.output,
         );
+        // On stderr, so `-o json` stays parseable; an unloadable pod template fails the command.
+        const notice = importErrorNotice(parsed.errors, parsed.errors.length ? await podTemplatesError(rt) : null);
+        if (notice.hint) process.stderr.write(`${notice.hint}\n`);
+        if (notice.error) throw new Error(notice.error);
       }),
     );
 

@@ -23,8 +23,11 @@ export function registerRender(kubernetes: Command, deps: RenderDeps): void {
       // Output goes through commander's output configuration so callers (and tests) can redirect it.
       // Errors (PodPipelineError naming task, file/hook and field) propagate to main, which prints them.
       const writeOut = render.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+      // Warnings go to stderr as well as into the YAML: `render > pod.yaml` must not hide them.
+      const writeErr = render.configureOutput().writeErr ?? ((s: string) => process.stderr.write(s));
       const { renderDagPods } = await import('../../kubernetes/pod/index.ts');
       const dag = await deps.getDag(dagId);
-      writeOut(await renderDagPods(dag, { cfg: await deps.getPodConfig(), taskId, runId: opts.runId, template: opts.template }));
+      const onWarning = (task: string, message: string) => writeErr(`warning: ${dag.dagId}.${task}: ${message}\n`);
+      writeOut(await renderDagPods(dag, { cfg: await deps.getPodConfig(), taskId, runId: opts.runId, template: opts.template, onWarning }));
     });
 }

@@ -70,6 +70,42 @@ const redact = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 const isConnectionError = (err: unknown): boolean =>
   /no answer from Redis|max retries per request|ECONNREFUSED|ECONNRESET|Connection is closed|Stream isn't writeable/i.test((err as Error)?.message ?? '');
 
+/** Plain words for the socket errors that mean Redis cannot be reached. */
+const SOCKET_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (nothing accepts connections at that address)',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+};
+
+/**
+ * Why Redis refused a call, in the user's terms. A failed call often only says ioredis gave up ("max retries
+ * per request", or our own "no answer" timeout); the socket error the connection last reported is the cause.
+ */
+export function redisFailureCause(err: unknown, connectionError: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const gaveUp = /max retries per request|no answer from Redis|Connection is closed|Stream isn't writeable/i.test(message);
+  const cause = gaveUp && connectionError ? connectionError : err;
+  const text = (cause as Error)?.message ?? String(cause);
+  const code = (cause as { code?: unknown })?.code;
+  if (typeof code === 'string' && SOCKET_CAUSES[code]) return `${SOCKET_CAUSES[code]}: ${text}`;
+  if (cause === err && gaveUp) return /no answer from Redis within/i.test(text) ? `no answer within ${REDIS_TIMEOUT_MS / 1000}s` : 'the connection to Redis is down';
+  return text;
+}
+
+/** The one warning of a Redis outage: what Floe tried, why it failed, what happens to the tries, what to check. */
+export function redisOutageMessage(o: { url: string; tried: string; cause: string; waiting: number }): string {
+  const auth = /NOAUTH|WRONGPASS|invalid password|invalid username/i.test(o.cause) ? ', and its user and password' : '';
+  return (
+    `queue executor: ${o.tried} failed on Redis at ${o.url}: ${o.cause}. ` +
+    `${o.waiting} ${o.waiting === 1 ? 'try stays' : 'tries stay'} queued and ${o.waiting === 1 ? 'is' : 'are'} added again every ${RETRY_MIN_MS / 1000}–${RETRY_MAX_MS / 1000} s until Redis answers. ` +
+    `Check that Redis is running and reachable from this scheduler at that address (queue.redisUrl or FLOE__QUEUE__REDIS_URL${auth}).`
+  );
+}
+
 /** Resolves/rejects like `p`, or rejects after `ms`; a late rejection of `p` is swallowed. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -93,6 +129,8 @@ export class QueueExecutor implements Executor {
   private reconciling: Promise<void> | null = null;
   private stopped = false;
   private outageSince: number | null = null;
+  /** The last socket error of the command connection: the cause behind ioredis' "max retries" failures. */
+  private connectionError: Error | null = null;
   private readonly waitWarnedAt = new Map<string, number>();
   private readonly reconcileMs: number;
 
@@ -204,7 +242,9 @@ export class QueueExecutor implements Executor {
     if (!this.redis) {
       // One connection for every queue's commands; QueueEvents need their own (blocking reads).
       this.redis = new Redis(this.cfg.redisUrl, { maxRetriesPerRequest: 3 });
-      this.redis.on('error', () => {}); // outages surface (once) through failed adds, see noteOutage
+      // Outages surface (once) through failed adds, see noteOutage, which names this error as their cause.
+      this.redis.on('error', (e: Error) => (this.connectionError = e));
+      this.redis.on('ready', () => (this.connectionError = null));
     }
     return this.redis;
   }
@@ -271,11 +311,13 @@ export class QueueExecutor implements Executor {
 
   private async addBatch(name: string, list: Entry[]): Promise<void> {
     for (const e of list) e.adding = true;
+    let step = `reading the event stream of queue "${name}" (before adding ${list.length === 1 ? 'a try' : `${list.length} tries`})`;
     try {
       const h = this.handle(name);
-      await within(this.listen(name, h), REDIS_TIMEOUT_MS, `reading the event stream of queue "${name}"`);
+      await within(this.listen(name, h), REDIS_TIMEOUT_MS, step);
       const jobs = list.map((e) => ({ name: TRY_JOB_NAME, data: e.data, opts: { ...JOB_OPTIONS, jobId: e.jobId } }));
-      await within(h.queue.addBulk(jobs), REDIS_TIMEOUT_MS, `adding ${jobs.length} job(s) to queue "${name}"`);
+      step = `adding ${jobs.length === 1 ? 'a try' : `${jobs.length} tries`} to queue "${name}"`;
+      await within(h.queue.addBulk(jobs), REDIS_TIMEOUT_MS, step);
       const now = Date.now();
       for (const e of list) {
         e.adding = false;
@@ -293,19 +335,18 @@ export class QueueExecutor implements Executor {
         e.addFailures++;
         e.nextAddAt = now + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(10, e.addFailures - 1));
       }
-      this.noteOutage(err, name);
+      this.noteOutage(err, name, step);
       this.schedulePump(RETRY_MIN_MS);
     }
   }
 
-  private noteOutage(err: unknown, queue: string): void {
+  private noteOutage(err: unknown, queue: string, tried: string): void {
     if (this.outageSince !== null) return;
     this.outageSince = Date.now();
     const waiting = [...this.entries.values()].filter((e) => !e.sent).length;
-    this.cfg.log?.warn(
-      { err, queue, waiting },
-      `queue executor: cannot add tries to Redis at ${redact(this.cfg.redisUrl)} (${(err as Error)?.message ?? err}); they stay queued and are retried`,
-    );
+    const cause = redisFailureCause(err, this.connectionError);
+    this.cfg.log?.warn({ queue, waiting, cause }, redisOutageMessage({ url: redact(this.cfg.redisUrl), tried, cause, waiting }));
+    this.cfg.log?.debug({ err, connectionError: this.connectionError }, 'queue executor: the failed Redis call');
   }
 
   private noteRecovery(added: number): void {

@@ -15,7 +15,10 @@ export interface FoundOption {
   section: string;
   /** Key as written (dictionary sections keep its case). */
   key: string;
-  /** Interpolated and env-expanded, as Airflow's conf.get returns it. */
+  /**
+   * As Airflow reads it: interpolated and env-expanded for options (conf.get), interpolated only for the file
+   * entries of dictionary sections (as_dict).
+   */
   value: string;
   source: OptionSource;
 }
@@ -102,9 +105,9 @@ export class AirflowConfig {
     return out;
   }
 
-  private fileOption(section: string, key: string, line: number, kind: 'file' | 'defaults'): FoundOption {
+  private fileOption(section: string, key: string, line: number, kind: 'file' | 'defaults', expand = true): FoundOption {
     const raw = interpolatedValue(this.doc, kind === 'defaults' ? DEFAULT_SECTION : section, key) ?? '';
-    return { section, key, value: expandEnvVar(raw, this.env), source: { kind, line } };
+    return { section, key, value: expand ? expandEnvVar(raw, this.env) : raw, source: { kind, line } };
   }
 
   /**
@@ -126,16 +129,18 @@ export class AirflowConfig {
     return def;
   }
 
-  /** A dictionary section: the file's own keys, then AIRFLOW__SECTION__KEY variables (which win). */
+  /**
+   * A dictionary section as Airflow's conf.as_dict() gives it: the file's keys as written, with their values
+   * interpolated but not env-expanded (`$HOME/x` stays literal), then AIRFLOW__SECTION__KEY variables, whose
+   * values conf expands and whose keys it lower-cases (except environment variable names); a variable replaces
+   * only the file key it spells exactly.
+   */
   items(section: string): FoundOption[] {
     const byKey = new Map<string, FoundOption>();
-    // Airflow lower-cases keys that come from the environment, except for environment variable names.
     const keepCase = section === 'kubernetes_environment_variables';
-    const norm = (k: string) => (keepCase ? k : k.toLowerCase());
     const sect = this.doc.sections.get(section);
     for (const opt of sect?.options.values() ?? []) {
-      const found = this.fileOption(section, opt.name, opt.line, 'file');
-      byKey.set(norm(opt.name), found);
+      byKey.set(opt.name, this.fileOption(section, opt.name, opt.line, 'file', false));
     }
     const prefix = `${ENV_PREFIX}${section.toUpperCase()}__`;
     for (const name of Object.keys(this.env).sort()) {
@@ -144,9 +149,9 @@ export class AirflowConfig {
       const rawKey = name.slice(prefix.length);
       const key = keepCase ? rawKey : rawKey.toLowerCase();
       const found: FoundOption = { section, key, value: expandEnvVar(raw, this.env), source: { kind: 'env', name } };
-      const prior = byKey.get(norm(key));
+      const prior = byKey.get(key);
       if (prior) this.note(prior, 'ignored', `overridden by env ${name}`);
-      byKey.set(norm(key), found);
+      byKey.set(key, found);
     }
     for (const f of byKey.values()) this.track(f);
     return [...byKey.values()];
@@ -194,12 +199,29 @@ export class AirflowConfig {
     return [...this.ledger.values()].flatMap((e) => (e.entry ? [e.entry] : []));
   }
 
-  /** Environment variables AIRFLOW__<SECTION>__* for one of `sections`, for the unknown-option check. */
-  envKeys(section: string): string[] {
+  /**
+   * Environment variables AIRFLOW__<SECTION>__* of `section`, for the unknown-option check: `key` is the option
+   * Airflow reads through the variable (lower-case), or the suffix as written when it is not upper-case — Airflow
+   * looks variables up by upper-case name only, so such a variable is never read.
+   */
+  envOptions(section: string): { name: string; key: string }[] {
     const prefix = `${ENV_PREFIX}${section.toUpperCase()}__`;
     return Object.keys(this.env)
       .filter((n) => n.startsWith(prefix) && n.length > prefix.length && this.env[n] !== undefined)
-      .map((n) => n.slice(prefix.length).toLowerCase());
+      .map((name) => {
+        const suffix = name.slice(prefix.length);
+        return { name, key: suffix === suffix.toUpperCase() ? suffix.toLowerCase() : suffix };
+      });
+  }
+
+  /** Sections named by AIRFLOW__<SECTION>__<KEY> variables, lower-case. */
+  envSections(): string[] {
+    const out = new Set<string>();
+    for (const n of Object.keys(this.env)) {
+      const m = /^AIRFLOW__(.+?)__./.exec(n);
+      if (m) out.add(m[1].toLowerCase());
+    }
+    return [...out];
   }
 }
 
@@ -224,7 +246,8 @@ export function asJson(cfg: AirflowConfig, opt: FoundOption): unknown {
   try {
     return JSON.parse(opt.value);
   } catch (e) {
-    throw cfg.error(opt, `not valid JSON (${(e as Error).message}); Airflow expects a single-line JSON value here`);
+    // Continuation lines are part of the value, so JSON may span lines when the following lines are indented.
+    throw cfg.error(opt, `not valid JSON (${(e as Error).message})`);
   }
 }
 

@@ -2,6 +2,9 @@
 // `=` and `:` separators, indented continuation lines, full-line `#`/`;` comments,
 // [DEFAULT] fallback values, `%(name)s` interpolation, strict duplicate checks, line numbers.
 // Inline comments are NOT stripped, as in configparser's defaults (`a = b # c` has value `b # c`).
+// Option names keep their case and are compared exactly: Airflow's AirflowConfigParser overrides
+// configparser's optionxform (which lower-cases) with one that returns the name unchanged, and looks options
+// up by their lower-case name, so `Namespace = x` is an option Airflow never reads.
 
 export class IniError extends Error {
   constructor(
@@ -17,7 +20,7 @@ export class IniError extends Error {
 }
 
 export interface IniOption {
-  /** The key as written (configparser compares keys case-insensitively). */
+  /** The key as written (compared exactly, as Airflow's configparser does). */
   name: string;
   /** Joined value lines, before interpolation. */
   raw: string;
@@ -28,7 +31,7 @@ export interface IniOption {
 export interface IniSection {
   name: string;
   line: number;
-  /** Keyed by lower-cased option name, in file order. */
+  /** Keyed by option name as written, in file order. */
   options: Map<string, IniOption>;
 }
 
@@ -101,25 +104,23 @@ export function parseIni(text: string, file: string): IniDocument {
     }
     finish();
     const name = m[1];
-    const id = name.toLowerCase();
-    const prior = current.options.get(id);
+    const prior = current.options.get(name);
     if (prior) {
       throw new IniError(file, lineNo, current.name, name, `option is set twice (first on line ${prior.line})`);
     }
     const entry: IniOption = { name, raw: '', line: lineNo };
-    current.options.set(id, entry);
+    current.options.set(name, entry);
     option = { entry, lines: [m[3]] };
   }
   finish();
   return { file, defaults, sections };
 }
 
-/** The option as configparser's `get(section, key)` finds it: the section's own value, else [DEFAULT]'s. */
+/** The option as configparser's `get(section, key)` finds it: the section's own value, else [DEFAULT]'s (exact names). */
 export function findOption(doc: IniDocument, section: string, key: string): IniOption | undefined {
-  const id = key.toLowerCase();
   const sect = section === DEFAULT_SECTION ? doc.defaults : doc.sections.get(section);
   if (section !== DEFAULT_SECTION && !sect) return undefined;
-  return sect?.options.get(id) ?? doc.defaults.options.get(id);
+  return sect?.options.get(key) ?? doc.defaults.options.get(key);
 }
 
 /**

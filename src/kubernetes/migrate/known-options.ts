@@ -14,6 +14,78 @@ export type DictSection = (typeof DICT_SECTIONS)[number];
 /** Airflow 2.5 moved [kubernetes] to [kubernetes_executor]; the new section wins, the old one still works. */
 export const EXECUTOR_SECTIONS = ['kubernetes_executor', 'kubernetes'] as const;
 
+/**
+ * [kubernetes] options only Airflow 1.10.x reads (its default_airflow.cfg has them, 2.0.0's has not): Airflow 2
+ * builds worker pods from pod_template_file alone. Checked against Airflow 1.10.12 and 2.0.0.
+ */
+export const AIRFLOW_1_ONLY: ReadonlySet<string> = new Set([
+  'affinity',
+  'airflow_configmap',
+  'airflow_local_settings_configmap',
+  'dags_in_image',
+  'dags_volume_claim',
+  'dags_volume_host',
+  'dags_volume_mount_point',
+  'dags_volume_subpath',
+  'env_from_configmap_ref',
+  'env_from_secret_ref',
+  'fs_group',
+  'gcp_service_account_keys',
+  'git_branch',
+  'git_dags_folder_mount_point',
+  'git_password',
+  'git_repo',
+  'git_ssh_key_secret_name',
+  'git_ssh_known_hosts_configmap_name',
+  'git_subpath',
+  'git_sync_container_repository',
+  'git_sync_container_tag',
+  'git_sync_credentials_secret',
+  'git_sync_depth',
+  'git_sync_dest',
+  'git_sync_init_container_name',
+  'git_sync_rev',
+  'git_sync_root',
+  'git_sync_run_as_user',
+  'git_user',
+  'image_pull_secrets',
+  'logs_volume_claim',
+  'logs_volume_host',
+  'logs_volume_subpath',
+  'run_as_user',
+  'tolerations',
+  'worker_container_image_pull_policy',
+  'worker_service_account_name',
+]);
+
+/** [kubernetes] options that came with Airflow 2 (no 1.10.x release reads them). */
+export const AIRFLOW_2_ONLY: ReadonlySet<string> = new Set([
+  'enable_tcp_keepalive',
+  'tcp_keep_idle',
+  'tcp_keep_intvl',
+  'tcp_keep_cnt',
+  'task_publish_max_retries',
+  'worker_pods_pending_timeout',
+  'worker_pods_pending_timeout_check_interval',
+  'worker_pods_pending_timeout_batch_size',
+  'worker_pods_queued_check_interval',
+  'multi_namespace_mode_namespace_list',
+  'verify_ssl',
+  'ssl_ca_cert',
+  'api_client_retry_configuration',
+  'logs_task_metadata',
+  'pod_template_file_allow_list',
+  'worker_pod_pending_fatal_container_state_reasons',
+]);
+
+export type AirflowVersion = '1.10' | '2';
+
+/** Airflow's default for `key` in that version, or undefined when the option is not that version's. */
+export function airflowDefault(key: string, version: AirflowVersion): string | undefined {
+  if (version === '2' ? AIRFLOW_1_ONLY.has(key) : AIRFLOW_2_ONLY.has(key)) return undefined;
+  return AIRFLOW_DEFAULTS[key];
+}
+
 /** Airflow's defaults (1.10.12 / 2.x default_airflow.cfg) for options whose absence changes the output. */
 export const AIRFLOW_DEFAULTS: Record<string, string> = {
   worker_container_image_pull_policy: 'IfNotPresent',
@@ -72,7 +144,6 @@ export const MAPPED_OPTIONS = new Set([
   'env_from_secret_ref',
   'affinity',
   'tolerations',
-  'worker_annotations',
   'run_as_user',
   'fs_group',
   'worker_pods_creation_batch_size',
@@ -95,6 +166,9 @@ export const IGNORED_OPTIONS: Record<string, string> = {
   airflow_local_settings_configmap: "Floe's pod mutation hook is kubernetes.podMutationHook (a module), not airflow_local_settings.py",
   gcp_service_account_keys: 'removed in Airflow 2; mount the key file with a Secret volume in the pod template',
   worker_resources: 'never part of a released Airflow; set resources on the base container of the pod template',
+  worker_annotations:
+    'no released Airflow reads it (added to Airflow\'s development branch in 2019, removed before 2.0.0, never in a 1.10.x release), ' +
+    'so Airflow never applied these annotations; not migrated: [kubernetes_annotations] (1.10.x) or the pod template set annotations',
   kube_client_request_args: CLIENT_TUNING,
   delete_option_kwargs: CLIENT_TUNING,
   enable_tcp_keepalive: CLIENT_TUNING,

@@ -22,15 +22,18 @@ import {
   type ReportEntry,
 } from './airflow-config.ts';
 import {
-  AIRFLOW_DEFAULTS,
+  AIRFLOW_1_ONLY,
   DICT_SECTIONS,
   EXECUTOR_SECTIONS,
   IGNORED_OPTIONS,
   MAPPED_OPTIONS,
+  airflowDefault,
   isKnownOption,
   suggest,
+  type AirflowVersion,
   type DictSection,
 } from './known-options.ts';
+import { detectAirflowVersion, type DetectedVersion, type VersionEvidence } from './airflow-version.ts';
 import {
   FLOE_DAGS_MOUNT,
   FLOE_LOGS_MOUNT,
@@ -63,8 +66,13 @@ export interface MigrateInput {
 
 export interface MigrationReport {
   cfgFile: string;
-  /** legacy: pod built from [kubernetes] options (1.10.x); template: an existing pod_template_file (2.x). */
-  style: 'legacy' | 'template';
+  /** The Airflow the configuration is for, and what in it says so. */
+  airflow: DetectedVersion;
+  /**
+   * legacy: pod built from [kubernetes] options (1.10.x); template: an existing pod_template_file; minimal: an
+   * Airflow 2 configuration without pod_template_file (a pod of the worker image and namespace only).
+   */
+  style: 'legacy' | 'template' | 'minimal';
   templateSource: string | null;
   entries: ReportEntry[];
   warnings: string[];
@@ -85,6 +93,10 @@ export interface MigrationResult {
 
 const K = EXECUTOR_SECTIONS;
 const TEMPLATE_SET = 'pod_template_file is set: the template defines the pod, and Airflow ignores this option too';
+const NOT_IN_2 = 'an Airflow 1.10.x option: Airflow 2 does not read it (its worker pods come from pod_template_file alone)';
+const WORKER_ANNOTATIONS_SET =
+  'worker_annotations is set, but no released Airflow reads it: your Airflow worker pods never had these annotations, and ' +
+  'the migration does not add them (put them in metadata.annotations of the pod template if you want them)';
 /** Options only the 1.10.x pod builder reads. */
 const POD_OPTIONS = [...MAPPED_OPTIONS].filter(
   (k) =>
@@ -154,11 +166,31 @@ function relativeTo(fromFile: string, target: string): string {
   return rel.startsWith('..') ? target : `./${rel}`;
 }
 
+/**
+ * Why Airflow never reads an option whose name differs from a known one only in case, or null. Airflow keeps
+ * option names as written and looks them up in lower case (and variables in upper case), so `Namespace = x`
+ * and AIRFLOW__KUBERNETES__Namespace are not its `namespace`.
+ */
+function caseProblem(o: FoundOption): string | null {
+  const lower = o.key.toLowerCase();
+  if (!isKnownOption(lower)) return null;
+  let meant: string;
+  if (o.source.kind === 'env') {
+    if (o.source.name === o.source.name.toUpperCase()) return null;
+    meant = o.source.name.toUpperCase();
+  } else {
+    if (o.key === lower) return null;
+    meant = lower;
+  }
+  return `names are case-sensitive in Airflow, which reads only ${meant}: not read by Airflow, not migrated (did you mean ${meant}?)`;
+}
+
 class Migration {
   readonly warnings: string[] = [];
   readonly notes: string[] = [];
-  style: 'legacy' | 'template' = 'legacy';
+  style: MigrationReport['style'] = 'legacy';
   templateSource: string | null = null;
+  airflow: DetectedVersion = { version: '1.10', reason: '' };
 
   constructor(
     readonly cfg: AirflowConfig,
@@ -166,8 +198,13 @@ class Migration {
     readonly cwd: string,
   ) {}
 
+  private get version(): AirflowVersion {
+    return this.airflow.version;
+  }
+
+  /** Airflow's value of `key`: present, else that Airflow version's default (none for another version's option). */
   private take(key: string): FoundOption | undefined {
-    return this.cfg.take(K, key, AIRFLOW_DEFAULTS[key]);
+    return this.cfg.take(K, key, airflowDefault(key, this.version));
   }
 
   /** A non-empty string value (empty means unset, as in Airflow), recorded as mapped to `target`. */
@@ -197,16 +234,21 @@ class Migration {
   }
 
   run(templatePath: string, floeConfigPath: string): { pod: IPod; fragment: FloeFragment } {
-    this.inventory();
+    this.airflow = detectAirflowVersion(this.inventory());
     const namespace = this.str('namespace', 'kubernetes.namespace, pod metadata.namespace') ?? 'default';
     const settings = this.floeSettings(namespace, relativeTo(floeConfigPath, templatePath));
     const templateOpt = this.take('pod_template_file');
+    if (this.cfg.candidates(K, 'worker_annotations').some((o) => o.value.trim())) this.warnings.push(WORKER_ANNOTATIONS_SET);
     let pod: IPod;
     let dagsFolder: string;
     let logsFolder: string | null = null;
     if (templateOpt && templateOpt.value.trim()) {
       this.style = 'template';
       ({ pod, dagsFolder } = this.fromTemplate(templateOpt, namespace));
+    } else if (this.version === '2') {
+      this.style = 'minimal';
+      this.cfg.skip(templateOpt);
+      ({ pod, dagsFolder } = this.withoutTemplate(namespace));
     } else {
       this.cfg.skip(templateOpt);
       const s = this.legacySettings(namespace);
@@ -240,20 +282,32 @@ class Migration {
     return { pod, fragment };
   }
 
-  /** Records every option present in the executor sections so unknown ones get reported. */
-  private inventory(): void {
+  /**
+   * Records every option present in the executor sections so unknown ones get reported, and returns what tells
+   * the Airflow version.
+   */
+  private inventory(): VersionEvidence {
+    const options: string[] = [];
     for (const section of K) {
       const sect = this.cfg.doc.sections.get(section);
       for (const opt of sect?.options.values() ?? []) {
         this.cfg.track({ section, key: opt.name, value: '', source: { kind: 'file', line: opt.line } });
+        options.push(opt.name);
       }
-      for (const key of this.cfg.envKeys(section)) {
-        this.cfg.track({ section, key, value: '', source: { kind: 'env', name: `AIRFLOW__${section.toUpperCase()}__${key.toUpperCase()}` } });
+      for (const { name, key } of this.cfg.envOptions(section)) {
+        this.cfg.track({ section, key, value: '', source: { kind: 'env', name } });
+        options.push(key);
       }
     }
     for (const opt of this.cfg.doc.defaults.options.values()) {
       this.cfg.track({ section: 'DEFAULT', key: opt.name, value: '', source: { kind: 'defaults', line: opt.line } });
     }
+    return {
+      sections: [...this.cfg.doc.sections.keys()],
+      envSections: this.cfg.envSections(),
+      options,
+      podTemplateFile: (this.cfg.candidates(K, 'pod_template_file')[0]?.value.trim() ?? '') !== '',
+    };
   }
 
   private executor(): 'kubernetes' | 'hybrid' {
@@ -322,7 +376,14 @@ class Migration {
     const repo = this.take('worker_container_repository');
     const tag = this.take('worker_container_tag');
     let image: string | undefined;
-    if (repo?.value.trim() && tag?.value.trim()) {
+    if (this.version === '1.10') {
+      // Airflow 1.10.x's construct_pod sets only the namespace over the template pod: its image stays.
+      const why = "Airflow 1.10.x does not apply it over pod_template_file: the template's image is used";
+      for (const o of [repo, tag]) {
+        if (o?.value.trim()) this.cfg.ignored(o, why);
+        else this.cfg.skip(o);
+      }
+    } else if (repo?.value.trim() && tag?.value.trim()) {
       image = `${repo.value.trim()}:${tag.value.trim()}`;
       this.cfg.mapped(repo, 'base container image, kubernetes.workerImage');
       this.cfg.mapped(tag, 'base container image, kubernetes.workerImage');
@@ -338,14 +399,60 @@ class Migration {
     this.cfg.mapped(dagsOpt, `core.dagsFolder and FLOE_DAGS_FOLDER on base (the template's DAG mounts are kept as written)`);
     if (!dagsOpt?.value.trim()) this.notes.push(`[core] dags_folder not set: core.dagsFolder = ${FLOE_DAGS_MOUNT} (the Floe image's DAGs folder)`);
     this.cfg.ignored(this.cfg.take(['logging', 'core'], 'base_log_folder'), 'the template defines any logs volume; Floe keeps task logs under logging.logsFolder');
-    for (const key of POD_OPTIONS) this.cfg.ignored(this.cfg.take(K, key), TEMPLATE_SET);
-    for (const section of DICT_SECTIONS) {
-      for (const o of this.cfg.items(section)) this.cfg.ignored(o, `${TEMPLATE_SET} (Airflow 2 removed this section)`);
-    }
+    this.ignorePodOptions(this.version === '2' ? NOT_IN_2 : TEMPLATE_SET);
     const raw = parseTemplate(readFileSync(file, 'utf8'), shown);
     const { pod, notes } = adaptTemplate(raw, shown, { image, namespace, dagsFolder });
     this.notes.push(...notes.map((n) => `pod template: ${n}`));
     return { pod, dagsFolder };
+  }
+
+  /** The options and dictionary sections only the 1.10.x pod builder reads, all ignored for `why`. */
+  private ignorePodOptions(why: string): void {
+    for (const key of POD_OPTIONS) {
+      const o = this.cfg.take(K, key);
+      if (o?.value.trim()) this.cfg.ignored(o, why);
+      else this.cfg.skip(o);
+    }
+    for (const section of DICT_SECTIONS) {
+      const sectionWhy = this.version === '2' ? `an Airflow 1.10.x section: Airflow 2 does not read [${section}]` : why;
+      for (const o of this.cfg.items(section)) this.cfg.ignored(o, sectionWhy);
+    }
+  }
+
+  // ---------------------------------------------------------------- Airflow 2 without pod_template_file
+
+  /**
+   * Airflow 2 builds worker pods from pod_template_file alone and refuses to start without one, so there is no
+   * pod to carry over: the template is the worker image and namespace, DAGs baked into the image.
+   */
+  private withoutTemplate(namespace: string): { pod: IPod; dagsFolder: string } {
+    const image = this.image();
+    this.ignorePodOptions(NOT_IN_2);
+    const dagsOpt = this.cfg.take(['core'], 'dags_folder');
+    if (dagsOpt?.value.trim() && dagsOpt.value.trim() !== FLOE_DAGS_MOUNT) {
+      this.cfg.mapped(dagsOpt, `replaced: core.dagsFolder = ${FLOE_DAGS_MOUNT} (DAGs baked into the worker image), FLOE_DAGS_FOLDER on base`);
+    } else this.cfg.mapped(dagsOpt, `core.dagsFolder = ${FLOE_DAGS_MOUNT}, FLOE_DAGS_FOLDER on base`);
+    this.cfg.ignored(this.cfg.take(['logging', 'core'], 'base_log_folder'), "no logs volume: task logs go to Floe's logging.logsFolder ($FLOE_HOME/logs by default)");
+    this.warnings.push(
+      'pod_template_file is not set, and Airflow 2 builds worker pods from it alone (it does not start without one): ' +
+        `the written template is a minimal pod — the worker image, the namespace, DAGs in the image at ${FLOE_DAGS_MOUNT}; ` +
+        'add what your workers need (service account, volumes, resources)',
+    );
+    const dags: DagSource = { kind: 'image' };
+    const pod = buildLegacyPod({
+      namespace,
+      image,
+      imagePullSecrets: [],
+      dags,
+      nodeSelector: {},
+      annotations: {},
+      labels: {},
+      env: [],
+      secretEnv: [],
+      envFromConfigMaps: [],
+      envFromSecrets: [],
+    });
+    return { pod, dagsFolder: dagsFolderFor(dags) };
   }
 
   /** The template path as written, else relative to airflow.cfg's folder, else its file name beside airflow.cfg. */
@@ -383,7 +490,6 @@ class Migration {
       fsGroup = 65533;
       this.notes.push('spec.securityContext.fsGroup = 65533 so git-sync can read the SSH key (as Airflow sets it)');
     }
-    const annotations = this.workerAnnotations();
     const s: LegacyPodSettings = {
       namespace,
       image,
@@ -393,7 +499,7 @@ class Migration {
       dags,
       logs,
       nodeSelector: {},
-      annotations,
+      annotations: {},
       labels: {},
       env: [],
       secretEnv: [],
@@ -622,20 +728,6 @@ class Migration {
     return v as IToleration[];
   }
 
-  private workerAnnotations(): Record<string, string> {
-    const o = this.take('worker_annotations');
-    if (!o || !o.value.trim()) {
-      this.cfg.skip(o);
-      return {};
-    }
-    const v = asJson(this.cfg, o);
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
-      throw this.cfg.error(o, 'expected a JSON object of string annotations like {"key": "value"}');
-    }
-    this.cfg.mapped(o, 'metadata.annotations');
-    return { ...(v as Record<string, string>) };
-  }
-
   private dictSections(s: LegacyPodSettings): void {
     const handlers: Record<DictSection, (o: FoundOption) => string> = {
       kubernetes_node_selectors: (o) => {
@@ -688,13 +780,18 @@ class Migration {
         this.cfg.note(o, 'ignored', '[DEFAULT] value: used only for %(…)s references and as a fallback for options not set in their section');
         continue;
       }
-      const key = o.key.toLowerCase();
-      if (key in IGNORED_OPTIONS) {
+      const key = o.key;
+      const miscased = caseProblem(o);
+      if (miscased) {
+        this.cfg.note(o, 'unknown', miscased);
+      } else if (key in IGNORED_OPTIONS) {
         this.cfg.note(o, 'ignored', IGNORED_OPTIONS[key]);
+      } else if (this.version === '2' && AIRFLOW_1_ONLY.has(key)) {
+        this.cfg.note(o, 'ignored', NOT_IN_2);
       } else if (isKnownOption(key)) {
         this.cfg.note(o, 'ignored', 'not used in this configuration');
       } else {
-        const near = suggest(key, [...MAPPED_OPTIONS, ...Object.keys(IGNORED_OPTIONS)]);
+        const near = suggest(key.toLowerCase(), [...MAPPED_OPTIONS, ...Object.keys(IGNORED_OPTIONS)]);
         this.cfg.note(o, 'unknown', `not an Airflow 1.10.x/2.x [kubernetes] option, not migrated${near ? ` (did you mean ${near}?)` : ''}`);
       }
     }
@@ -719,6 +816,7 @@ class Migration {
     }
     return {
       cfgFile,
+      airflow: this.airflow,
       style: this.style,
       templateSource: this.templateSource,
       entries: this.cfg.entries(),

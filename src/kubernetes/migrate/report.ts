@@ -47,11 +47,14 @@ export function countEntries(r: MigrationReport): ReportCounts {
 
 export function formatReport(r: MigrationReport): string {
   const out: string[] = [];
-  const style =
+  const version = r.airflow.version === '2' ? 'Airflow 2.x' : 'Airflow 1.10.x';
+  const pod =
     r.style === 'template'
-      ? `Airflow 2.x style: pod_template_file ${r.templateSource}`
-      : 'Airflow 1.10.x style: worker pod built from [kubernetes] options';
-  out.push(`Migration of ${r.cfgFile} (${style})`);
+      ? `worker pod from pod_template_file ${r.templateSource}`
+      : r.style === 'minimal'
+        ? 'no pod_template_file: a minimal worker pod (image, namespace)'
+        : 'worker pod built from [kubernetes] options';
+  out.push(`Migration of ${r.cfgFile}: ${version} configuration (${r.airflow.reason}); ${pod}`);
   const entries = [...r.entries].sort(order);
   const group = (title: string, list: ReportEntry[], arrow: string) => {
     if (!list.length) return;

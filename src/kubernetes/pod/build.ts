@@ -4,14 +4,14 @@ import type { SerializedTask } from '../../dag/model.ts';
 import type { KubernetesPodConfig } from './config.ts';
 import { PodPipelineError } from './errors.ts';
 import { type LoadedHook, applyMutationHook } from './hook.ts';
-import { applyIdentity, cryptoRandom, type IdentityOptions, type PodIdentity } from './identity.ts';
+import { applyIdentity, cryptoRandom, identityFieldsWarning, type IdentityOptions, type PodIdentity } from './identity.ts';
 import { LEGACY_KEYS, LEGACY_WHERE, legacyToOverride } from './legacy.ts';
 import { applyOverride, overrideToPlain } from './merge.ts';
 import { podName, type RandomSource } from './names.ts';
-import { joinPath, pathWithin } from './paths.ts';
+import { joinPath, pathWithin, valueAt, type PathSeg } from './paths.ts';
 import type { Obj } from './plain.ts';
 import { refreshPodTemplates, selectTemplate, taskTemplateFile, type LoadedTemplate, type PodTemplates } from './templates.ts';
-import { validatePod, validatePodMetadata, type PodIssue } from './validate.ts';
+import { validatePod, validatePodMetadata, type PodIssue, type ResourceConflict } from './validate.ts';
 
 /** A task's override inputs, read from its executorConfig. */
 export interface TaskOverrides {
@@ -25,6 +25,8 @@ export interface TaskOverrides {
   where: string;
   /** The deprecation warning for legacy keys (with the podOverride to write instead), or null. */
   deprecation: string | null;
+  /** Every warning: the deprecation, then identity fields the legacy block or the override set in vain. */
+  warnings: string[];
 }
 
 /** Reads podOverride / pod_override / KubernetesExecutor from a task's executorConfig. */
@@ -37,14 +39,19 @@ export function taskOverrides(task: Pick<SerializedTask, 'executorConfig'>): Tas
   }
   const where = hasSnake ? 'executorConfig.pod_override' : 'executorConfig.podOverride';
   const override = hasCamel || hasSnake ? overrideToPlain(hasSnake ? ec.pod_override : ec.podOverride, where) : null;
+  const overrideWarning = override && identityFieldsWarning(override, where);
   const rawLegacy: unknown = ec.KubernetesExecutor;
-  if (rawLegacy === undefined || rawLegacy === null) return { legacy: null, legacyRaw: null, override, where, deprecation: null };
+  if (rawLegacy === undefined || rawLegacy === null) {
+    return { legacy: null, legacyRaw: null, override, where, deprecation: null, warnings: overrideWarning ? [overrideWarning] : [] };
+  }
   const legacy = legacyToOverride(rawLegacy);
   const combined = override ? applyOverride(legacy, override, where) : legacy;
   const deprecation =
     `${LEGACY_WHERE} (Airflow 1.10 style) is deprecated; write this instead: ` +
     `executorConfig: { podOverride: ${JSON.stringify(combined)} }`;
-  return { legacy, legacyRaw: rawLegacy as Obj, override, where, deprecation };
+  const legacyWarning = identityFieldsWarning(legacy, LEGACY_WHERE);
+  const warnings = [deprecation, legacyWarning, overrideWarning].filter((w): w is string => w !== null);
+  return { legacy, legacyRaw: rawLegacy as Obj, override, where, deprecation, warnings };
 }
 
 interface Parts {
@@ -82,9 +89,10 @@ function tryAssemble(p: Parts): V1Pod | null {
 
 const issueKey = (i: PodIssue) => `${i.path}\0${i.message}`;
 
-function issueSet(p: Parts): Set<string> {
+/** The pod assembled from `p` (null when it cannot be) and the keys of its validation issues. */
+function assembledIssues(p: Parts): { pod: V1Pod | null; keys: Set<string> } {
   const pod = tryAssemble(p);
-  return new Set(pod ? validatePod(pod).map(issueKey) : []);
+  return { pod, keys: new Set(pod ? validatePod(pod).map(issueKey) : []) };
 }
 
 /** The legacy key whose target holds `path` (or lies inside it). */
@@ -97,6 +105,32 @@ function legacyKeyFor(path: string, raw: Obj): string | null {
 }
 
 /**
+ * A request above its limit, when the blamed input changed only one of the two: the issue moves to the
+ * field that input set, and names who set the other one (`setter`) — a user who lowered a limit never
+ * wrote the request the plain issue points at. Null when both changed, or it is not such an issue.
+ */
+function conflictIssue(i: PodIssue, before: V1Pod | null, where: string, setter: (segs: PathSeg[]) => string): PodIssue | null {
+  const c = i.conflict;
+  if (!c || !before) return null;
+  // Template containers keep their list positions through the merge, so the same segments find them.
+  const kept = (end: ResourceConflict['request']) => valueAt(before, end.segs) === end.value;
+  const q = (v: unknown) => JSON.stringify(v);
+  if (kept(c.request) && !kept(c.limit)) {
+    return {
+      path: joinPath(where, c.limit.path),
+      message: `limit ${q(c.limit.value)} is below the request ${q(c.request.value)} that ${setter(c.request.segs)} sets (${c.request.path}); raise the limit, or set a lower request too`,
+    };
+  }
+  if (kept(c.limit) && !kept(c.request)) {
+    return {
+      path: joinPath(where, c.request.path),
+      message: `request ${q(c.request.value)} exceeds the limit ${q(c.limit.value)} that ${setter(c.limit.segs)} sets (${c.limit.path}); lower the request, or set a higher limit too`,
+    };
+  }
+  return null;
+}
+
+/**
  * Validates an assembled pod and throws every problem, each blamed on what caused it: an issue absent
  * without the podOverride is the override's (path prefixed `executorConfig.podOverride.`), one absent
  * without the legacy block is that block's (path names the legacy key), the rest the template's.
@@ -104,24 +138,29 @@ function legacyKeyFor(path: string, raw: Obj): string | null {
 function validateAssembled(pod: V1Pod, p: Parts, legacyRaw: Obj | null): void {
   const issues = validatePod(pod);
   if (!issues.length) return;
-  const beforeOverride = p.override ? issueSet({ ...p, override: null }) : null;
-  const beforeLegacy = p.legacy ? issueSet({ ...p, legacy: null, override: null }) : null;
+  const beforeOverride = p.override ? assembledIssues({ ...p, override: null }) : null;
+  const beforeLegacy = p.legacy ? assembledIssues({ ...p, legacy: null, override: null }) : null;
+  const templateName = `pod template ${p.template.file ?? '(built-in)'}`;
+  const templateOnly = p.legacy ? (beforeLegacy?.pod ?? null) : (beforeOverride?.pod ?? null);
+  // Who set a value the override left alone: the template, unless the legacy block changed it.
+  const setterBeforeOverride = (segs: PathSeg[]) => (!p.legacy || (templateOnly && valueAt(templateOnly, segs) === valueAt(pod, segs)) ? templateName : LEGACY_WHERE);
   let stage: PodPipelineError['stage'] | null = null;
   const blamed = issues.map((i): PodIssue => {
     const k = issueKey(i);
-    if (beforeOverride && !beforeOverride.has(k)) {
+    if (beforeOverride && !beforeOverride.keys.has(k)) {
       stage ??= 'override';
-      return { path: joinPath(p.where, i.path), message: i.message };
+      return conflictIssue(i, beforeOverride.pod, p.where, setterBeforeOverride) ?? { path: joinPath(p.where, i.path), message: i.message };
     }
-    if (beforeLegacy && legacyRaw && !beforeLegacy.has(k)) {
+    if (beforeLegacy && legacyRaw && !beforeLegacy.keys.has(k)) {
       stage ??= 'legacy';
-      const key = legacyKeyFor(i.path, legacyRaw);
-      return { path: key ? `${LEGACY_WHERE}.${key}` : LEGACY_WHERE, message: `${i.message} (at ${i.path})` };
+      const c = conflictIssue(i, beforeLegacy.pod, '', () => templateName) ?? i;
+      const key = legacyKeyFor(c.path, legacyRaw);
+      return { path: key ? `${LEGACY_WHERE}.${key}` : LEGACY_WHERE, message: `${c.message} (at ${c.path})` };
     }
     stage ??= 'validate';
-    return i;
+    return { path: i.path, message: i.message };
   });
-  const source = stage === 'validate' ? `pod template ${p.template.file ?? '(built-in)'}` : undefined;
+  const source = stage === 'validate' ? templateName : undefined;
   throw new PodPipelineError({ stage: stage ?? 'validate', source, path: blamed[0].path, message: blamed[0].message, issues: blamed });
 }
 
@@ -194,7 +233,7 @@ export function prepareWorkerPod(args: BuildWorkerPodArgs): { pod: V1Pod; warnin
   const parts: Parts = { template, legacy: o.legacy, override: o.override, where: o.where, ti, identity };
   const pod = assemble(parts);
   validateAssembled(pod, parts, o.legacyRaw);
-  const warnings = o.deprecation ? [o.deprecation] : [];
+  const warnings = o.warnings;
   if (cache) cache.set(key, template, args.templates, merged(parts), warnings);
   return { pod, warnings };
 }

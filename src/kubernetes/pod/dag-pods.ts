@@ -31,7 +31,8 @@ function findTask(dag: SerializedDag, taskId: string): SerializedTask {
  * Builds each listed (Kubernetes-bound) task's pod for a placeholder run — template, override, identity,
  * no hook — and validates it. Problems caused by a podOverride have paths starting
  * `executorConfig.podOverride.`; problems inside a template or hook name it in the message.
- * A task with legacy `KubernetesExecutor` keys gets one deprecation warning showing the podOverride to write.
+ * A task with legacy `KubernetesExecutor` keys gets one deprecation warning showing the podOverride to write;
+ * one whose override sets fields Floe's identity replaces gets a warning naming them.
  */
 export async function validateDagPods(dag: SerializedDag, tasks: string[], cfg: KubernetesPodConfig, templates: PodTemplates): Promise<DagPodErrors> {
   const out: DagPodErrors = { errors: [], warnings: [] };
@@ -41,8 +42,7 @@ export async function validateDagPods(dag: SerializedDag, tasks: string[], cfg: 
       task = findTask(dag, taskId);
       const own = taskTemplateFile(task, templates);
       await refreshPodTemplates(templates, own ? [own] : []);
-      const deprecation = taskOverrides(task).deprecation;
-      if (deprecation) out.warnings.push({ taskId, message: deprecation });
+      for (const message of taskOverrides(task).warnings) out.warnings.push({ taskId, message });
       prepareWorkerPod({
         dagId: dag.dagId,
         taskId,
@@ -89,6 +89,8 @@ export interface RenderOptions {
   tryNumber?: number;
   mapIndex?: number;
   now?: () => Date;
+  /** Called with each task's warnings too (they are also YAML comments, which a redirect would hide). */
+  onWarning?: (taskId: string, message: string) => void;
 }
 
 function withTask(e: PodPipelineError, dagId: string, taskId: string): PodPipelineError {
@@ -128,6 +130,7 @@ export async function renderDagPods(dag: SerializedDag, opts: RenderOptions): Pr
     } catch (e) {
       throw e instanceof PodPipelineError ? withTask(e, dag.dagId, task.taskId) : e;
     }
+    for (const w of built.warnings) opts.onWarning?.(task.taskId, w);
     const head = [`# ${dag.dagId}.${task.taskId}`, ...built.warnings.map((w) => `# warning: ${w}`)].join('\n');
     docs.push(`${head}\n${podToYaml(built.pod)}`);
   }

@@ -93,7 +93,7 @@ function identityFields(pod: V1Pod): Map<string, string> {
 
 /**
  * Stage 4 for worker pods — `applyMutationHookToPod`, plus a check that the hook left Floe's identity
- * (name, floe.dev labels and annotations, the base command, restartPolicy) alone: the scheduler finds
+ * (name, floe.dev labels and annotations, the base command and args, restartPolicy) alone: the scheduler finds
  * and adopts pods by them. No hook: the pod unchanged.
  */
 export async function applyMutationHook(pod: V1Pod, hook?: LoadedHook | null): Promise<V1Pod> {
@@ -107,7 +107,7 @@ export async function applyMutationHook(pod: V1Pod, hook?: LoadedHook | null): P
         stage: 'hook',
         source: hookSource(hook),
         path: field,
-        message: `the hook changed a Floe identity field (${v ?? 'unset'} → ${after.get(field) ?? 'unset'}); hooks may change anything but the pod name, floe.dev/ labels and annotations, the base command and restartPolicy`,
+        message: `the hook changed a Floe identity field (${v ?? 'unset'} → ${after.get(field) ?? 'unset'}); hooks may change anything but the pod name, floe.dev/ labels and annotations, the base command and args, and restartPolicy`,
       });
     }
   }

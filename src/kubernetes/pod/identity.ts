@@ -3,7 +3,8 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { randomInt } from 'node:crypto';
 import { PodPipelineError } from './errors.ts';
 import { labelValue, podName, type RandomSource } from './names.ts';
-import { clonePod, isObject, kindOf } from './plain.ts';
+import { keySeg } from './paths.ts';
+import { clonePod, isObject, kindOf, type Obj } from './plain.ts';
 
 /** Which try of which task a pod runs. */
 export interface PodIdentity {
@@ -73,6 +74,45 @@ export interface IdentityOptions {
 export function findBase(pod: V1Pod): V1Container | undefined {
   const cs: unknown = isObject(pod.spec) ? pod.spec.containers : undefined;
   return Array.isArray(cs) ? (cs as V1Container[]).find((c) => isObject(c) && c.name === BASE_CONTAINER) : undefined;
+}
+
+/** The floe.dev/ keys applyIdentity sets, by metadata map (other floe.dev/ keys are left alone). */
+const IDENTITY_KEYS = {
+  labels: Object.values(FLOE_KEYS) as string[],
+  annotations: Object.values(FLOE_KEYS).filter((k) => k !== FLOE_KEYS.worker) as string[],
+};
+
+/**
+ * The fields of an override (plain JSON) that applyIdentity replaces, as pod paths: setting them has no
+ * effect, which users would otherwise only find out by reading the rendered pod.
+ */
+export function identityFieldsSet(override: Obj): string[] {
+  const out: string[] = [];
+  const meta = override.metadata;
+  if (isObject(meta)) {
+    for (const f of ['name', 'generateName'] as const) if (meta[f] !== undefined) out.push(`metadata.${f}`);
+    for (const map of ['labels', 'annotations'] as const) {
+      const m = meta[map];
+      if (isObject(m)) for (const k of IDENTITY_KEYS[map]) if (m[k] !== undefined) out.push(`metadata.${map}${keySeg(k, false)}`);
+    }
+  }
+  const spec = override.spec;
+  if (isObject(spec)) {
+    const base = Array.isArray(spec.containers) ? spec.containers.find((c): c is Obj => isObject(c) && c.name === BASE_CONTAINER) : undefined;
+    if (base) for (const f of ['command', 'args'] as const) if (base[f] !== undefined) out.push(`spec.containers[name=${BASE_CONTAINER}].${f}`);
+    if (spec.restartPolicy !== undefined) out.push('spec.restartPolicy');
+  }
+  return out;
+}
+
+/** The warning for an override (`where`) that sets identity fields, or null. */
+export function identityFieldsWarning(override: Obj, where: string): string | null {
+  const fields = identityFieldsSet(override);
+  if (!fields.length) return null;
+  return (
+    `${where} sets ${fields.length === 1 ? 'a field' : 'fields'} that Floe's identity replaces, so ${fields.length === 1 ? 'it has' : 'they have'} no effect: ` +
+    `${fields.join(', ')} (Floe owns the pod name, its floe.dev/ labels and annotations, the base command and args, and restartPolicy)`
+  );
 }
 
 /** Stage 3 — returns a new pod with Floe's name, labels, annotations, command and restart policy. */

@@ -17,6 +17,16 @@ export interface PodIssue {
   /** `spec.containers[name=base].resources.limits.cpu`; '' for the pod itself. */
   path: string;
   message: string;
+  /**
+   * A request above its limit (reported at the request): where both are, so a caller that knows who set
+   * which can name the field the user did set.
+   */
+  conflict?: ResourceConflict;
+}
+
+export interface ResourceConflict {
+  request: { path: string; segs: PathSeg[]; value: unknown };
+  limit: { path: string; segs: PathSeg[]; value: unknown };
 }
 
 export interface ValidatePodOptions {
@@ -88,9 +98,9 @@ const RESOURCE_MAPS = ['requests', 'limits'] as const;
 /** Checks `pod` and returns every problem found (empty when the pod is valid). */
 export function validatePod(pod: unknown, opts: ValidatePodOptions = {}): PodIssue[] {
   if (!isObject(pod)) return [{ path: '', message: `expected a Pod object (a mapping with metadata and spec), got ${show(pod)}` }];
-  const found: { segs: PathSeg[]; message: string }[] = [];
-  const add = (segs: PathSeg[], message: string | null) => {
-    if (message) found.push({ segs, message });
+  const found: { segs: PathSeg[]; message: string; conflict?: { request: PathSeg[]; limit: PathSeg[] } }[] = [];
+  const add: Add = (segs, message, conflict) => {
+    if (message) found.push({ segs, message, conflict });
   };
   if (pod.spec === undefined) add(['spec'], 'is required');
 
@@ -107,7 +117,11 @@ export function validatePod(pod: unknown, opts: ValidatePodOptions = {}): PodIss
   const seen = new Set<string>();
   const issues: PodIssue[] = [];
   for (const f of found) {
-    const issue = { path: formatPath(pod, f.segs), message: f.message };
+    const issue: PodIssue = { path: formatPath(pod, f.segs), message: f.message };
+    if (f.conflict) {
+      const end = (segs: PathSeg[]) => ({ path: formatPath(pod, segs), segs, value: valueAt(pod, segs) });
+      issue.conflict = { request: end(f.conflict.request), limit: end(f.conflict.limit) };
+    }
     const key = `${issue.path}\0${issue.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -117,7 +131,9 @@ export function validatePod(pod: unknown, opts: ValidatePodOptions = {}): PodIss
   return issues;
 }
 
-function checkMetadata(meta: unknown, add: (segs: PathSeg[], m: string | null) => void): void {
+type Add = (segs: PathSeg[], m: string | null, conflict?: { request: PathSeg[]; limit: PathSeg[] }) => void;
+
+function checkMetadata(meta: unknown, add: Add): void {
   if (!isObject(meta)) return;
   if (typeof meta.name === 'string') add(['metadata', 'name'], got(checkDns1123Subdomain(meta.name), meta.name));
   if (typeof meta.namespace === 'string') add(['metadata', 'namespace'], got(checkDns1123Label(meta.namespace), meta.namespace));
@@ -150,7 +166,7 @@ export function validatePodMetadata(pod: { metadata?: unknown }): PodIssue[] {
   return issues;
 }
 
-function checkSpec(spec: Obj, opts: ValidatePodOptions, add: (segs: PathSeg[], m: string | null) => void): void {
+function checkSpec(spec: Obj, opts: ValidatePodOptions, add: Add): void {
   const at = (...s: PathSeg[]): PathSeg[] => ['spec', ...s];
   if (Array.isArray(spec.containers) && spec.containers.length === 0) add(at('containers'), 'a pod needs at least one container');
 
@@ -204,7 +220,7 @@ function checkContainer(
   p: (...s: PathSeg[]) => PathSeg[],
   volumeNames: Set<string>,
   haveVolumes: boolean,
-  add: (segs: PathSeg[], m: string | null) => void,
+  add: Add,
 ): void {
   if (Array.isArray(c.env)) {
     const names = new Set<string>();
@@ -268,7 +284,8 @@ function checkContainer(
       if (lim !== undefined && req > lim) {
         const r = (res.requests as Obj)[name];
         const l = (res.limits as Obj)[name];
-        add(p('resources', 'requests', name), `request ${JSON.stringify(r)} exceeds the limit ${JSON.stringify(l)}`);
+        const conflict = { request: p('resources', 'requests', name), limit: p('resources', 'limits', name) };
+        add(conflict.request, `request ${JSON.stringify(r)} exceeds the limit ${JSON.stringify(l)}`, conflict);
       }
     }
   }

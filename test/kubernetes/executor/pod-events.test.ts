@@ -39,13 +39,15 @@ test('the newest events are kept, oldest first, with their count; times from any
   assert.deepEqual(eventLogLines(got.slice(-1)), ['  2026-01-01T00:00:09.000Z Warning Failed: Error: ImagePullBackOff (x4)']);
 });
 
-test('the reason gets the Warning events (all events when there is none), bounded in length', () => {
+test('the reason gets the Warning events only (none when there is none), bounded in length', () => {
   const evs = recentEvents([
     ev('Scheduled', 'assigned', '2026-01-01T00:00:01Z'),
     ev('FailedScheduling', '0/2 nodes are available: 2 Insufficient cpu.', '2026-01-01T00:00:02Z', { type: 'Warning' }),
   ]);
   assert.equal(reasonWithEvents('pending timeout: Unschedulable', evs), 'pending timeout: Unschedulable | recent pod events: Warning FailedScheduling: 0/2 nodes are available: 2 Insufficient cpu.');
-  assert.equal(reasonWithEvents('r', evs.slice(0, 1)), 'r | recent pod events: Normal Scheduled: assigned');
+  assert.equal(reasonWithEvents('r', evs.slice(0, 1)), 'r', 'Normal events explain no failure');
+  const normal = recentEvents([ev('Pulled', 'Container image "floe:latest" already present on machine and can be accessed by the pod. Image size: 0 bytes.', '2026-01-01T00:00:01Z'), ev('Started', 'Started container base', '2026-01-01T00:00:02Z')]);
+  assert.equal(reasonWithEvents('container base terminated with exit code 7 (Error)', normal), 'container base terminated with exit code 7 (Error)');
   assert.equal(reasonWithEvents('r', []), 'r');
   const long = recentEvents(Array.from({ length: 5 }, (_, i) => ev('Failed', `${i} ${'x'.repeat(1000)}`, `2026-01-01T00:00:0${i}Z`, { type: 'Warning' })));
   const r = reasonWithEvents('r', long);

@@ -28,7 +28,7 @@ test('migrate-airflow-cfg FILE -o T --floe-config F writes both files and prints
   const out = path.join(dir, 'pod_template.yaml');
   const conf = path.join(dir, 'floe.yaml');
   const stdout = await floe(path.join(FIXTURES, '1.10.12-git-sync', 'airflow.cfg'), '-o', out, '--floe-config', conf);
-  assert.match(stdout, /^Migration of .*airflow\.cfg \(Airflow 1\.10\.x style/);
+  assert.match(stdout, /^Migration of .*airflow\.cfg: Airflow 1\.10\.x configuration \(worker_container_image_pull_policy is an Airflow 1\.10\.x option\); worker pod built from \[kubernetes\] options\n/);
   assert.match(stdout, /Unknown \(WARNING: not migrated\):\n  \[kubernetes\] git_ssh_secret_name \(line 83\)/);
   assert.ok(stdout.includes(`Wrote ${out}\nWrote ${conf}\n`));
   const pod = parse(readFileSync(out, 'utf8')) as { kind: string; spec: { initContainers: { name: string }[] } };

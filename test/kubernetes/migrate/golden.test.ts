@@ -61,8 +61,8 @@ const fixtures = readdirSync(FIXTURES, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
 
-test('every fixture folder is covered (1.10.12 git-sync, 1.10.12 PVC, 2.x pod_template_file)', () => {
-  assert.deepEqual(fixtures.sort(), ['1.10.12-git-sync', '1.10.12-pvc', '2.x-pod-template']);
+test('every fixture folder is covered (1.10.12 git-sync, 1.10.12 PVC, 2.0.0 default, 2.x pod_template_file)', () => {
+  assert.deepEqual(fixtures.sort(), ['1.10.12-git-sync', '1.10.12-pvc', '2.0.0-default', '2.x-pod-template']);
 });
 
 for (const fixture of fixtures) {

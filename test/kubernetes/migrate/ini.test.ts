@@ -30,10 +30,13 @@ test('full-line # and ; comments are ignored; an inline # stays in the value (co
   assert.equal(get(text, 's', 'k'), 'v # not a comment');
 });
 
-test('keys are case-insensitive, section names are not', () => {
-  const doc = parseIni('[Kube]\nWorker_Tag = 1\n[kube]\nx = 2', 'a.cfg');
-  assert.equal(findOption(doc, 'Kube', 'worker_tag')!.name, 'Worker_Tag');
+test('keys and section names are case-sensitive, as Airflow\'s configparser (optionxform keeps the case)', () => {
+  const doc = parseIni('[Kube]\nWorker_Tag = 1\nworker_tag = 2\n[kube]\nx = 2\n[DEFAULT]\nHome = /h\nref = %(home)s', 'a.cfg');
+  assert.equal(findOption(doc, 'Kube', 'Worker_Tag')!.raw, '1');
+  assert.equal(findOption(doc, 'Kube', 'worker_tag')!.raw, '2', 'two options, not a duplicate');
   assert.equal(findOption(doc, 'kube', 'worker_tag'), undefined);
+  assert.equal(findOption(doc, 'Kube', 'home'), undefined);
+  assert.throws(() => interpolatedValue(doc, 'kube', 'ref'), /%\(home\)s refers to an option that is neither in \[kube\] nor in \[DEFAULT\]/);
 });
 
 test('[DEFAULT] values are a fallback for every section', () => {
@@ -66,7 +69,7 @@ test('interpolation errors name file, line, section and key', () => {
 
 test('structural errors: duplicate section, duplicate key, no section header, no separator', () => {
   assert.throws(() => parseIni('[s]\na=1\n[s]\nb=2', 'a.cfg'), /a\.cfg:3 \[s\]: section \[s\] already appeared on line 1/);
-  assert.throws(() => parseIni('[s]\na=1\nA=2', 'a.cfg'), /a\.cfg:3 \[s\] A: option is set twice \(first on line 2\)/);
+  assert.throws(() => parseIni('[s]\na=1\na=2', 'a.cfg'), /a\.cfg:3 \[s\] a: option is set twice \(first on line 2\)/);
   assert.throws(() => parseIni('a = 1\n[s]', 'a.cfg'), /a\.cfg:1: expected a section header like \[core\] before "a = 1"/);
   assert.throws(() => parseIni('[s]\njust words', 'a.cfg'), /a\.cfg:2 \[s\]: expected "key = value" or "key: value", found "just words"/);
   assert.throws(() => parseIni('[s]\n= value', 'a.cfg'), /a\.cfg:2 \[s\]: expected "key = value"/);

@@ -8,6 +8,7 @@ import { MigrationError } from '../../../src/kubernetes/migrate/airflow-config.t
 import { IniError } from '../../../src/kubernetes/migrate/ini.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { cfg, tempDir } from './helpers.ts';
+import { detectAirflowVersion } from '../../../src/kubernetes/migrate/airflow-version.ts';
 
 async function migrate(text: string, env: Record<string, string> = {}, extraFiles: Record<string, string> = {}): Promise<MigrationResult> {
   const dir = tempDir({ 'airflow.cfg': text, ...extraFiles });
@@ -95,6 +96,88 @@ test('dictionary sections from env: keys lower-cased except environment variable
   assert.deepEqual(env.find((e) => e.name === 'db_password'), { name: 'db_password', valueFrom: { secretKeyRef: { name: 'db-secret', key: 'password' } } });
 });
 
+test('option names are case-sensitive, as Airflow reads them: Namespace is not namespace (unknown, with a did-you-mean)', async () => {
+  const r = await migrate(cfg('dags_in_image = True\nNamespace = jobs\nDelete_Worker_Pods = False'), { AIRFLOW__KUBERNETES__In_Cluster: 'False' });
+  assert.equal(r.fragment.kubernetes.namespace, 'default', 'Airflow ignores Namespace: its default namespace applies');
+  assert.equal(r.fragment.kubernetes.deleteWorkerPods, 'onSuccess');
+  assert.equal(r.fragment.kubernetes.inCluster, true);
+  const [ns] = entry(r, 'kubernetes', 'Namespace');
+  assert.equal(ns.disposition, 'unknown');
+  assert.equal(ns.detail, 'names are case-sensitive in Airflow, which reads only namespace: not read by Airflow, not migrated (did you mean namespace?)');
+  const [env] = r.report.entries.filter((e) => e.where === 'env AIRFLOW__KUBERNETES__In_Cluster');
+  assert.equal(env.disposition, 'unknown');
+  assert.match(env.detail, /did you mean AIRFLOW__KUBERNETES__IN_CLUSTER\?\)$/);
+  // Dictionary sections keep their keys as written (Airflow's as_dict does): Team and team are two labels.
+  const labels = await migrate(cfg('dags_in_image = True', '[kubernetes_labels]\nTeam = a\n'), { AIRFLOW__KUBERNETES_LABELS__TEAM: 'b' });
+  assert.deepEqual(labels.pod.metadata!.labels, { Team: 'a', team: 'b' });
+});
+
+test('$VAR in dictionary sections stays literal, as Airflow passes it; variables\' own values are expanded, as Airflow does', async () => {
+  const r = await migrate(cfg('dags_in_image = True', '[kubernetes_environment_variables]\nCACHE = $HOME/x\nTOOLS = ${TOOLS_DIR}/bin\n[kubernetes_secrets]\nTOKEN = $SECRET_NAME=token\n'), {
+    TOOLS_DIR: '/opt/tools',
+    SECRET_NAME: 'mine',
+    AIRFLOW__KUBERNETES_ENVIRONMENT_VARIABLES__FROM_ENV: '$TOOLS_DIR/env',
+  });
+  const env = base(r).env!;
+  assert.deepEqual(env.find((e) => e.name === 'CACHE'), { name: 'CACHE', value: '$HOME/x' });
+  assert.deepEqual(env.find((e) => e.name === 'TOOLS'), { name: 'TOOLS', value: '${TOOLS_DIR}/bin' });
+  assert.deepEqual(env.find((e) => e.name === 'TOKEN'), { name: 'TOKEN', valueFrom: { secretKeyRef: { name: '$SECRET_NAME', key: 'token' } } });
+  assert.deepEqual(env.find((e) => e.name === 'FROM_ENV'), { name: 'FROM_ENV', value: '/opt/tools/env' });
+});
+
+test('worker_annotations is reported as ignored by Airflow, with a warning, and not applied', async () => {
+  const r = await migrate(cfg('dags_in_image = True\nworker_annotations = {"iam.amazonaws.com/role": "etl"}'));
+  assert.equal(r.pod.metadata!.annotations, undefined);
+  const [e] = entry(r, 'kubernetes', 'worker_annotations');
+  assert.equal(e.disposition, 'ignored');
+  assert.match(e.detail, /^no released Airflow reads it \(added to Airflow's development branch in 2019, removed before 2\.0\.0/);
+  assert.ok(r.report.warnings.some((w) => /^worker_annotations is set, but no released Airflow reads it/.test(w)));
+});
+
+test('the Airflow version comes from what the configuration holds; 1.10.x-only options are ignored for 2.x', async () => {
+  const v = (sections: string[], options: string[], podTemplateFile = false, envSections: string[] = []) => detectAirflowVersion({ sections, options, podTemplateFile, envSections }).version;
+  assert.equal(v(['kubernetes_executor', 'kubernetes'], ['git_repo']), '2');
+  assert.equal(v(['kubernetes'], ['dags_in_image'], false, ['kubernetes_executor']), '2');
+  assert.equal(v(['kubernetes'], ['git_repo', 'tcp_keep_idle']), '2', 'a 2.x option wins over stale 1.10.x ones');
+  assert.equal(v(['core', 'logging', 'kubernetes'], ['namespace']), '2');
+  assert.equal(v(['kubernetes'], ['namespace', 'dags_in_image'], true), '1.10');
+  assert.equal(v(['kubernetes', 'kubernetes_labels'], ['namespace']), '1.10');
+  assert.equal(v(['kubernetes'], ['namespace'], true), '2');
+  assert.equal(v(['kubernetes'], ['namespace']), '1.10');
+
+  // A 2.x configuration without pod_template_file: a minimal pod, the 1.10.x options and sections ignored.
+  const r = await migrate(cfg('pod_template_file =\nnamespace = jobs\nworker_container_repository = my/floe\nworker_container_tag = 2\nenable_tcp_keepalive = True\ndags_in_image = True\ngit_repo = https://g/r.git\ngit_branch = main', '[kubernetes_labels]\nteam = a\n'));
+  assert.equal(r.report.airflow.version, '2');
+  assert.equal(r.report.style, 'minimal');
+  assert.equal(r.pod.spec!.initContainers, undefined);
+  assert.equal(r.pod.metadata!.labels, undefined);
+  assert.equal(base(r).image, 'my/floe:2');
+  for (const key of ['dags_in_image', 'git_repo', 'git_branch']) assert.match(entry(r, 'kubernetes', key)[0].detail, /^an Airflow 1\.10\.x option: Airflow 2 does not read it/);
+  assert.match(entry(r, 'kubernetes_labels', 'team')[0].detail, /^an Airflow 1\.10\.x section: Airflow 2 does not read \[kubernetes_labels\]/);
+  assert.ok(!r.report.entries.some((e) => e.where === 'Airflow default' && e.key.startsWith('git_sync')), 'no 1.10.x defaults for a 2.x configuration');
+  assert.ok(r.report.warnings.some((w) => /^pod_template_file is not set, and Airflow 2 builds worker pods from it alone/.test(w)));
+
+  // A 1.10.x configuration: no worker_pods_pending_timeout "Airflow default" (1.10.x has no such option).
+  const old = await migrate(cfg('dags_in_image = True'));
+  assert.equal(old.report.airflow.version, '1.10');
+  assert.deepEqual(entry(old, 'kubernetes', 'worker_pods_pending_timeout'), []);
+  assert.equal(old.fragment.kubernetes.podPendingTimeout, 300, "Floe's own default");
+});
+
+test('1.10.x with pod_template_file: the template keeps its image (Airflow 1.10.x sets only the namespace over it)', async () => {
+  const tpl = 'spec:\n  containers:\n    - name: base\n      image: my/airflow:1\n';
+  const r = await migrate(cfg('pod_template_file = t.yaml\nworker_container_repository = my/floe\nworker_container_tag = 1\nworker_service_account_name = sa'), {}, { 't.yaml': tpl });
+  assert.equal(r.report.airflow.version, '1.10');
+  assert.equal(base(r).image, 'my/airflow:1');
+  assert.match(entry(r, 'kubernetes', 'worker_container_repository')[0].detail, /Airflow 1\.10\.x does not apply it over pod_template_file/);
+  assert.match(entry(r, 'kubernetes', 'worker_service_account_name')[0].detail, /^pod_template_file is set: the template defines the pod/);
+});
+
+test('JSON values may span indented continuation lines', async () => {
+  const r = await migrate(cfg('dags_in_image = True\ntolerations = [\n    {"key": "dedicated", "operator": "Exists"}\n  ]'));
+  assert.deepEqual(r.pod.spec!.tolerations, [{ key: 'dedicated', operator: 'Exists' }]);
+});
+
 test('DAG source precedence follows Airflow: dags_in_image > dags_volume_claim > dags_volume_host > git_repo', async () => {
   const claimAndGit = await migrate(cfg('dags_volume_claim = dags-pvc\ndags_volume_host = /mnt/dags\ngit_repo = https://g/r.git\ngit_branch = main'));
   assert.deepEqual(claimAndGit.pod.spec!.volumes, [{ name: 'floe-dags', persistentVolumeClaim: { claimName: 'dags-pvc' } }]);
@@ -152,7 +235,7 @@ test('every option of the executor sections ends up in the report, exactly once 
 });
 
 test('bad values: clear errors naming file, line, section and key (or the environment variable)', async () => {
-  await rejects(migrate(cfg('dags_in_image = True\naffinity = {"nodeAffinity": ')), /^airflow\.cfg:7 \[kubernetes\] affinity: not valid JSON \(.*\); Airflow expects a single-line JSON value here/);
+  await rejects(migrate(cfg('dags_in_image = True\naffinity = {"nodeAffinity": ')), /^airflow\.cfg:7 \[kubernetes\] affinity: not valid JSON \([^)]*\)$/);
   await rejects(migrate(cfg('dags_in_image = True'), { AIRFLOW__KUBERNETES__TOLERATIONS: '[{"key": "a",}]' }), /^environment variable AIRFLOW__KUBERNETES__TOLERATIONS \(\[kubernetes\] tolerations\): not valid JSON/);
   await rejects(migrate(cfg('dags_in_image = True\ntolerations = {"key": "a"}')), /airflow\.cfg:7 \[kubernetes\] tolerations: expected a JSON list of tolerations/);
   await rejects(migrate(cfg('dags_in_image = True\ntolerations = [{"key": "a", "toleration_seconds": 5}]')), /tolerations: item 0: unknown toleration field "toleration_seconds"/);

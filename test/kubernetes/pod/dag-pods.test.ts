@@ -52,6 +52,40 @@ describe('validateDagPods', () => {
     assert.deepEqual(r.errors, [{ taskId: 'x', path: 'spec.containers', message: `pod template ${file}: no container named "base": the worker runs in the container named "base", add one` }]);
   });
 
+  it('warns, naming each field, when an override or legacy block sets fields Floe\'s identity replaces', async () => {
+    const t = await loadPodTemplates(CFG);
+    const d = dag('ids', [
+      task('own', {
+        podOverride: {
+          metadata: { name: 'mine', generateName: 'm-', labels: { 'floe.dev/dag-id': 'x', 'floe.dev/custom': 'kept', team: 'a' }, annotations: { 'floe.dev/run-id': 'r' } },
+          spec: { restartPolicy: 'Always', containers: [{ name: 'base', command: ['sh'], args: ['-c', 'x'] }, { name: 'side', image: 's', command: ['y'] }] },
+        },
+      }),
+      task('legacy', { KubernetesExecutor: { labels: { 'floe.dev/worker': 'false' } } }),
+      task('fine', { podOverride: { metadata: { labels: { team: 'a' } }, spec: { containers: [{ name: 'side', image: 's', command: ['y'] }] } } }),
+    ]);
+    const r = await validateDagPods(d, ['own', 'legacy', 'fine'], CFG, t);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.warnings.filter((w) => !w.message.includes('is deprecated')),
+      [
+        {
+          taskId: 'own',
+          message:
+            'executorConfig.podOverride sets fields that Floe\'s identity replaces, so they have no effect: metadata.name, metadata.generateName, ' +
+            'metadata.labels["floe.dev/dag-id"], metadata.annotations["floe.dev/run-id"], spec.containers[name=base].command, spec.containers[name=base].args, spec.restartPolicy ' +
+            '(Floe owns the pod name, its floe.dev/ labels and annotations, the base command and args, and restartPolicy)',
+        },
+        {
+          taskId: 'legacy',
+          message:
+            'executorConfig.KubernetesExecutor sets a field that Floe\'s identity replaces, so it has no effect: metadata.labels["floe.dev/worker"] ' +
+            '(Floe owns the pod name, its floe.dev/ labels and annotations, the base command and args, and restartPolicy)',
+        },
+      ],
+    );
+  });
+
   it('reports a listed task that is not in the DAG', async () => {
     const r = await validateDagPods(GEO, ['nope'], CFG, await loadPodTemplates(CFG));
     assert.deepEqual(r.errors, [{ taskId: 'nope', path: '', message: 'no task "nope" in DAG "geo"; tasks: extract, load, legacy, gpu' }]);
@@ -68,6 +102,16 @@ describe('renderDagPods', () => {
     assert.match(yaml, /^# geo\.extract\n/);
     assert.match(yaml, /\n# geo\.legacy\n# warning: executorConfig\.KubernetesExecutor \(Airflow 1\.10 style\) is deprecated/);
     assert.deepEqual(pods[1].spec.containers[0].env?.at(-1), { name: 'STATE', value: 'wa' });
+  });
+
+  it('hands each warning to onWarning as well as writing it as a comment', async () => {
+    const d = dag('w', [task('a', { podOverride: { spec: { restartPolicy: 'Always' } } }), task('b')]);
+    const seen: [string, string][] = [];
+    const yaml = await renderDagPods(d, { cfg: CFG, random: fixedRandom(), onWarning: (t, m) => seen.push([t, m]) });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0][0], 'a');
+    assert.match(seen[0][1], /^executorConfig\.podOverride sets a field that Floe's identity replaces, so it has no effect: spec\.restartPolicy /);
+    assert.ok(yaml.includes(`# warning: ${seen[0][1]}\n`));
   });
 
   it('renders one task, with a forced template and the configured hook', async () => {
@@ -92,9 +136,10 @@ describe('renderDagPods', () => {
 });
 
 describe('floe kubernetes render', () => {
-  function program(): { run: (...args: string[]) => Promise<void>; out: string[] } {
+  function program(): { run: (...args: string[]) => Promise<void>; out: string[]; err: string[] } {
     const out: string[] = [];
-    const root = new Command().name('floe').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => out.push(s) });
+    const err: string[] = [];
+    const root = new Command().name('floe').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
     const kubernetes = root.command('kubernetes');
     registerRender(kubernetes, {
       getDag: async (id) => {
@@ -103,7 +148,7 @@ describe('floe kubernetes render', () => {
       },
       getPodConfig: () => CFG,
     });
-    return { run: async (...args) => void (await root.parseAsync(['node', 'floe', 'kubernetes', 'render', ...args])), out };
+    return { run: async (...args) => void (await root.parseAsync(['node', 'floe', 'kubernetes', 'render', ...args])), out, err };
   }
 
   it('prints the pods of a DAG, or of one task', async () => {
@@ -115,6 +160,17 @@ describe('floe kubernetes render', () => {
     const [pod] = docs(one.out.join(''));
     assert.equal(pod.metadata.labels['accelerator'], 'nvidia');
     assert.deepEqual(pod.spec.containers[0].command, ['floe', 'tasks', 'run', 'geo', 'gpu', 'manual__X', '--try', '1', '--map-index', '-1']);
+  });
+
+  it('prints warnings on stderr too, so a redirected render still shows them', async () => {
+    const p = program();
+    await p.run('geo', '--run-id', 'manual__X');
+    assert.equal(p.err.length, 1);
+    assert.match(p.err[0], /^warning: geo\.legacy: executorConfig\.KubernetesExecutor \(Airflow 1\.10 style\) is deprecated; write this instead: .*\n$/);
+    assert.ok(p.out.join('').includes(`# warning: ${p.err[0].slice('warning: geo.legacy: '.length, -1)}\n`));
+    const quiet = program();
+    await quiet.run('geo', 'gpu');
+    assert.deepEqual(quiet.err, []);
   });
 
   it('passes --template through and lets errors propagate to the main error handler', async () => {

@@ -31,6 +31,7 @@ interface Case {
 
 const T = (f: string) => path.join(FIXTURES, 'templates', 'invalid', f);
 const H = (f: string) => path.join(FIXTURES, 'hooks', f);
+const DEFAULT = path.join(FIXTURES, 'templates', 'default.yaml');
 const override = (spec: Record<string, unknown>, metadata?: Record<string, unknown>): ExecutorConfig => ({ podOverride: { ...(metadata ? { metadata } : {}), spec } });
 const base = (fields: Record<string, unknown>) => override({ containers: [{ name: 'base', ...fields }] });
 
@@ -106,7 +107,47 @@ const CASES: Case[] = [
   { why: 'override listing an env var twice', executorConfig: base({ env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] }), expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers[name=base].env[name=A]', message: 'executorConfig.podOverride.spec.containers[name=base].env[name=A]: two entries with the same name (name=A): entries 0 and 1 of the list' } },
   { why: 'override mounting a volume that does not exist', executorConfig: base({ volumeMounts: [{ name: 'data', mountPath: '/data' }] }), expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers[name=base].volumeMounts[mountPath=/data].name', message: 'executorConfig.podOverride.spec.containers[name=base].volumeMounts[mountPath=/data].name: no volume named "data" in spec.volumes (volumes: code, scratch)' } },
   { why: 'override label value with spaces', executorConfig: override({}, { labels: { team: 'geo team' } }), expected: { stage: 'override', path: 'executorConfig.podOverride.metadata.labels.team', message: 'executorConfig.podOverride.metadata.labels.team: a label value must be empty or consist of letters, digits, "-", "_" or ".", starting and ending with a letter or digit, got "geo team"' } },
-  { why: 'override request above the limit', executorConfig: base({ resources: { requests: { memory: '2Gi' } } }), expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers[name=base].resources.requests.memory', message: 'executorConfig.podOverride.spec.containers[name=base].resources.requests.memory: request "2Gi" exceeds the limit "1Gi"' } },
+  {
+    why: 'override request above the template\'s limit',
+    executorConfig: base({ resources: { requests: { memory: '2Gi' } } }),
+    expected: {
+      stage: 'override',
+      path: 'executorConfig.podOverride.spec.containers[name=base].resources.requests.memory',
+      message: `executorConfig.podOverride.spec.containers[name=base].resources.requests.memory: request "2Gi" exceeds the limit "1Gi" that pod template ${DEFAULT} sets (spec.containers[name=base].resources.limits.memory); lower the request, or set a higher limit too`,
+    },
+  },
+  {
+    why: 'override limit below the template\'s request: named at the limit the user set',
+    executorConfig: base({ resources: { limits: { cpu: '100m' } } }),
+    expected: {
+      stage: 'override',
+      path: 'executorConfig.podOverride.spec.containers[name=base].resources.limits.cpu',
+      message: `executorConfig.podOverride.spec.containers[name=base].resources.limits.cpu: limit "100m" is below the request "250m" that pod template ${DEFAULT} sets (spec.containers[name=base].resources.requests.cpu); raise the limit, or set a lower request too`,
+    },
+  },
+  {
+    why: 'override setting both a request and a lower limit',
+    executorConfig: base({ resources: { requests: { cpu: '2' }, limits: { cpu: '500m' } } }),
+    expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers[name=base].resources.requests.cpu', message: 'executorConfig.podOverride.spec.containers[name=base].resources.requests.cpu: request "2" exceeds the limit "500m"' },
+  },
+  {
+    why: 'override limit below a request the legacy block set',
+    executorConfig: { KubernetesExecutor: { request_cpu: '750m' }, podOverride: { spec: { containers: [{ name: 'base', resources: { limits: { cpu: '500m' } } }] } } },
+    expected: {
+      stage: 'override',
+      path: 'executorConfig.podOverride.spec.containers[name=base].resources.limits.cpu',
+      message: 'executorConfig.podOverride.spec.containers[name=base].resources.limits.cpu: limit "500m" is below the request "750m" that executorConfig.KubernetesExecutor sets (spec.containers[name=base].resources.requests.cpu); raise the limit, or set a lower request too',
+    },
+  },
+  {
+    why: 'legacy limit below the template\'s request: named at the legacy key',
+    executorConfig: { KubernetesExecutor: { limit_cpu: '100m' } },
+    expected: {
+      stage: 'legacy',
+      path: 'executorConfig.KubernetesExecutor.limit_cpu',
+      message: `executorConfig.KubernetesExecutor.limit_cpu: limit "100m" is below the request "250m" that pod template ${DEFAULT} sets (spec.containers[name=base].resources.requests.cpu); raise the limit, or set a lower request too (at spec.containers[name=base].resources.limits.cpu)`,
+    },
+  },
   { why: 'override removing all containers', executorConfig: override({ containers: null }), expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers', message: 'executorConfig.podOverride.spec.containers: the pod has no container named "base" (the worker container)' } },
   { why: 'override port out of range', executorConfig: base({ ports: [{ name: 'web', containerPort: 70000 }] }), expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers[name=base].ports[name=web].containerPort', message: 'executorConfig.podOverride.spec.containers[name=base].ports[name=web].containerPort: must be between 1 and 65535, got 70000' } },
   { why: 'override container name not DNS-1123', executorConfig: override({ containers: [{ name: 'Side_Car', image: 'x' }] }), expected: { stage: 'override', path: 'executorConfig.podOverride.spec.containers[name=Side_Car].name', message: 'executorConfig.podOverride.spec.containers[name=Side_Car].name: must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, got "Side_Car"' } },
@@ -122,7 +163,7 @@ const CASES: Case[] = [
   // Hooks
   { why: 'hook that throws', hook: 'throws.ts', expected: { stage: 'hook', path: '', message: `podMutationHook in ${H('throws.ts')}: threw: quota service unreachable` } },
   { why: 'hook leaving an invalid pod', hook: 'invalid.ts', expected: { stage: 'hook', path: 'spec.containers[name=base].resources.limits.cpu', message: `podMutationHook in ${H('invalid.ts')} left an invalid pod: spec.containers[name=base].resources.limits.cpu: expected a quantity such as "500m", "2", "1.5Gi" or "512Mi", got "two"` } },
-  { why: 'hook changing an identity label', hook: 'breaks-identity.ts', expected: { stage: 'hook', path: 'metadata.labels["floe.dev/dag-id"]', message: `podMutationHook in ${H('breaks-identity.ts')}: metadata.labels["floe.dev/dag-id"]: the hook changed a Floe identity field ("geo" → "someone-else"); hooks may change anything but the pod name, floe.dev/ labels and annotations, the base command and restartPolicy` } },
+  { why: 'hook changing an identity label', hook: 'breaks-identity.ts', expected: { stage: 'hook', path: 'metadata.labels["floe.dev/dag-id"]', message: `podMutationHook in ${H('breaks-identity.ts')}: metadata.labels["floe.dev/dag-id"]: the hook changed a Floe identity field ("geo" → "someone-else"); hooks may change anything but the pod name, floe.dev/ labels and annotations, the base command and args, and restartPolicy` } },
   { why: 'hook returning a number', hook: 'returns-number.ts', expected: { stage: 'hook', path: '', message: `podMutationHook in ${H('returns-number.ts')}: returned number 42; return nothing (after changing the pod) or a V1Pod` } },
   { why: 'hook module without podMutationHook', hook: 'no-export.ts', expected: { stage: 'hook', path: '', message: `podMutationHook in ${H('no-export.ts')}: the module must export a function named podMutationHook (it exports mutate, version)` } },
   { why: 'hook module that does not exist', hook: 'missing.ts', expected: { stage: 'hook', path: '', message: `podMutationHook in ${H('missing.ts')}: cannot load the module: no such file` } },
