@@ -7,26 +7,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { containerArgv, resolveContainerEnv, type EnvRuntime } from './container-env.ts';
-import type { EventRecorder, EventSpec } from './events.ts';
+import type { EventSpec } from './events.ts';
+import type { HostChange, KubeletHost } from './kubelet-host.ts';
+import { buildPodStatus, type ContainerView } from './kubelet-status.ts';
 import { jsonEqual } from './json.ts';
-import type { Faults } from './faults.ts';
 import type { ContainerLog, LogStore } from './logs.ts';
-import { computePhase, kubeletConditions, setCondition, terminatedPhase, type Phase } from './pod-status.ts';
-import { groupRss, spawnContainer, type ContainerProcess, type ProcessExit, type SpawnResult } from './process-runtime.ts';
+import { groupRss, idleProcess, spawnContainer, type ContainerProcess, type ProcessExit, type SpawnResult } from './process-runtime.ts';
 import { parseQuantity } from './quantity.ts';
-import { k8sTime, type Registry } from './registry.ts';
-import { POD_RESOURCE } from './resources.ts';
-import type { StoreEvent } from './store.ts';
-import type {
-  ConfigMapObject,
-  Container,
-  ContainerStateTerminated,
-  ContainerStatus,
-  NodeObject,
-  Pod,
-  PodStatus,
-  SecretObject,
-} from './types.ts';
+import { k8sTime } from './registry.ts';
+import { neverStartsProcess, NO_STARTUP_DELAY, type StartupDelay } from './startup.ts';
+import type { Container, ContainerStateTerminated, NodeObject, Pod } from './types.ts';
 
 export interface KubeletOptions {
   /** Decides which images "exist" (default: all). */
@@ -39,8 +29,6 @@ export interface KubeletOptions {
   inheritEnv: boolean;
   /** Per-pod sandbox directories (each container's default working directory) are created under this. */
   sandboxRoot: string;
-  /** The API server's port, for KUBERNETES_SERVICE_HOST/PORT in containers. */
-  apiPort: () => number;
   /** First crash-loop back-off (real kubelet: 10s), doubling up to maxBackoffMs (real: 300s). */
   restartBackoffMs: number;
   maxBackoffMs: number;
@@ -50,11 +38,15 @@ export interface KubeletOptions {
   configRetryMs: number;
   /** How often process-group memory is sampled against memory limits. */
   oomPollMs: number;
+  /** How long sandbox creation, image pulls and container starts take (default: instant). */
+  startupDelay?: StartupDelay;
+  /** While true the kubelet neither starts, stops nor reports pods (a fault). */
+  paused?: () => boolean;
 }
 
 type RunState = 'waiting' | 'starting' | 'running' | 'terminated';
 
-interface ContainerRuntime {
+interface ContainerRuntime extends ContainerView {
   name: string;
   init: boolean;
   spec: Container;
@@ -78,6 +70,8 @@ interface ContainerRuntime {
   pullError?: string;
   pullHoldUntil: number;
   pullRetryAt: number;
+  /** When a modelled image pull in progress completes. */
+  pullDoneAt?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -89,6 +83,8 @@ interface PodRuntime {
   hostIP: string;
   podIP: string;
   startTime: string;
+  /** No container starts before the modelled sandbox creation is over. */
+  sandboxReadyAt: number;
   sandboxDir: string;
   containers: ContainerRuntime[];
   killing: boolean;
@@ -122,17 +118,18 @@ export class ProcessKubelet {
   private stopped = false;
   private unsubscribe: () => void = () => {};
   private oomTimer?: NodeJS.Timeout;
+  private readonly delay: StartupDelay;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly host: KubeletHost,
     private readonly logs: LogStore,
-    private readonly recorder: EventRecorder,
-    private readonly faults: Faults,
     private readonly opts: KubeletOptions,
-  ) {}
+  ) {
+    this.delay = opts.startupDelay ?? NO_STARTUP_DELAY;
+  }
 
   private get paused(): boolean {
-    return this.faults.config.kubeletPaused;
+    return this.opts.paused?.() ?? false;
   }
 
   /** Pod processes live in their own process groups: make sure they do not outlive this process. */
@@ -143,7 +140,7 @@ export class ProcessKubelet {
   start(): void {
     process.on('exit', this.killAllOnExit);
     mkdirSync(this.opts.sandboxRoot, { recursive: true });
-    this.unsubscribe = this.registry.store.subscribe((e) => this.onEvent(e));
+    this.unsubscribe = this.host.subscribe((c) => this.onChange(c));
     this.resyncAll();
     this.oomTimer = setInterval(() => this.checkMemory(), this.opts.oomPollMs);
     this.oomTimer.unref();
@@ -151,7 +148,7 @@ export class ProcessKubelet {
 
   /** Queues every pod for a sync (on start and on resume). */
   resyncAll(): void {
-    for (const o of this.registry.store.list('pods')) this.enqueue(o.metadata.namespace!, o.metadata.name!, o.metadata.uid!);
+    for (const o of this.host.pods()) this.enqueue(o.metadata.namespace!, o.metadata.name!, o.metadata.uid!);
     for (const rt of this.pods.values()) this.enqueue(rt.ns, rt.name, rt.uid);
   }
 
@@ -174,14 +171,13 @@ export class ProcessKubelet {
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 
-  private onEvent(e: StoreEvent): void {
-    const o = e.object;
-    if (e.resource === 'pods') {
-      this.enqueue(o.metadata.namespace!, o.metadata.name!, o.metadata.uid!);
-    } else if ((e.resource === 'configmaps' || e.resource === 'secrets') && e.type !== 'DELETED') {
+  private onChange(ch: HostChange): void {
+    if (ch.kind === 'pod') {
+      this.enqueue(ch.ns, ch.name, ch.uid);
+    } else {
       // A ConfigMap/Secret a waiting container needs may have arrived.
       for (const rt of this.pods.values()) {
-        if (rt.ns === o.metadata.namespace && rt.containers.some((c) => c.state === 'waiting' && c.waiting.reason === 'CreateContainerConfigError')) {
+        if (rt.ns === ch.ns && rt.containers.some((c) => c.state === 'waiting' && c.waiting.reason === 'CreateContainerConfigError')) {
           this.enqueue(rt.ns, rt.name, rt.uid);
         }
       }
@@ -217,18 +213,18 @@ export class ProcessKubelet {
   }
 
   private node(name: string): NodeObject | undefined {
-    return this.registry.store.get('nodes', undefined, name) as NodeObject | undefined;
+    return this.host.node(name);
   }
 
   private event(rt: PodRuntime, pod: Pod, e: Omit<EventSpec, 'component' | 'host'>, c?: ContainerRuntime): void {
     const fieldPath = c ? `spec.${c.init ? 'initContainers' : 'containers'}{${c.name}}` : undefined;
-    this.recorder.record(pod, { ...e, component: 'kubelet', host: rt.node, fieldPath });
+    this.host.recordEvent(pod, { ...e, component: 'kubelet', host: rt.node, fieldPath });
   }
 
   // ---- pod lifecycle ---------------------------------------------------------------------------------------
 
   private syncPod(uid: string, ns: string, name: string): void {
-    const pod = this.registry.store.get('pods', ns, name) as Pod | undefined;
+    const pod = this.host.pod(ns, name);
     let rt = this.pods.get(uid);
     if (!pod || pod.metadata.uid !== uid) {
       if (rt) this.podGone(rt);
@@ -283,6 +279,7 @@ export class ProcessKubelet {
       hostIP: addrs.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1',
       podIP: this.allocateIp(),
       startTime: k8sTime(),
+      sandboxReadyAt: Date.now() + this.delay.sandboxMs,
       sandboxDir,
       containers: [...(pod.spec.initContainers ?? []).map((c) => mk(c, true)), ...pod.spec.containers.map((c) => mk(c, false))],
       killing: false,
@@ -418,10 +415,22 @@ export class ProcessKubelet {
       this.armTimer(rt, c, this.opts.imagePullBackoffMs);
       return false;
     }
-    this.event(rt, pod, { type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` }, c);
+    if (c.pullDoneAt === undefined) {
+      this.event(rt, pod, { type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` }, c);
+      if (exists && this.delay.pullMs > 0) {
+        c.pullDoneAt = now + this.delay.pullMs;
+        this.armTimer(rt, c, this.delay.pullMs);
+        return false;
+      }
+    } else if (now < c.pullDoneAt) {
+      this.armTimer(rt, c, c.pullDoneAt - now);
+      return false;
+    }
+    c.pullDoneAt = undefined;
     if (exists) {
       cache.add(image);
-      this.event(rt, pod, { type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}" in 0s (0s including waiting). Image size: 0 bytes.` }, c);
+      const secs = `${(this.delay.pullMs / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+      this.event(rt, pod, { type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}" in ${secs} (${secs} including waiting). Image size: 0 bytes.` }, c);
       c.imageReady = true;
       c.imageID = imageRef(image);
       return true;
@@ -448,18 +457,19 @@ export class ProcessKubelet {
     }
     env.PATH ??= DEFAULT_PATH;
     env.HOSTNAME = rt.name;
-    const port = String(this.opts.apiPort());
-    env.KUBERNETES_SERVICE_HOST = '127.0.0.1';
-    env.KUBERNETES_SERVICE_PORT = port;
-    env.KUBERNETES_PORT = `tcp://127.0.0.1:${port}`;
+    const api = this.host.apiEndpoint();
+    env.KUBERNETES_SERVICE_HOST = api.host;
+    env.KUBERNETES_SERVICE_PORT = String(api.port);
+    env.KUBERNETES_PORT = `tcp://${api.host}:${api.port}`;
     Object.assign(env, this.opts.env);
     if (this.opts.pathPrepend.length) env.PATH = [...this.opts.pathPrepend, env.PATH].join(path.delimiter);
     return env;
   }
 
   private tryStart(rt: PodRuntime, pod: Pod, c: ContainerRuntime, now: number): void {
-    if (now < c.nextStartAt) {
-      this.armTimer(rt, c, c.nextStartAt - now);
+    const gate = Math.max(c.nextStartAt, rt.sandboxReadyAt);
+    if (now < gate) {
+      this.armTimer(rt, c, gate - now);
       return;
     }
     if (!c.imageReady && !this.pullImage(rt, pod, c, now)) return;
@@ -471,10 +481,9 @@ export class ProcessKubelet {
       nodeCpu: parseQuantity(node?.status.allocatable.cpu ?? '0') ?? 0,
       nodeMemory: parseQuantity(node?.status.allocatable.memory ?? '0') ?? 0,
     };
-    const store = this.registry.store;
     const resolved = resolveContainerEnv(pod, c.spec, {
-      configMap: (ns, name) => store.get('configmaps', ns, name) as ConfigMapObject | undefined,
-      secret: (ns, name) => store.get('secrets', ns, name) as SecretObject | undefined,
+      configMap: (ns, name) => this.host.configMap(ns, name),
+      secret: (ns, name) => this.host.secret(ns, name),
     }, envRt);
     if (!resolved.ok) {
       if (this.setWaiting(c, 'CreateContainerConfigError', resolved.message)) {
@@ -500,13 +509,17 @@ export class ProcessKubelet {
     this.event(rt, pod, { type: 'Normal', reason: 'Created', message: `Created container ${c.name}` }, c);
     const log = this.logs.start(rt.uid, c.name);
     const cwd = c.spec.workingDir || rt.sandboxDir;
-    void spawnContainer({ argv, env, cwd, onOutput: (chunk, stream) => log.append(chunk, stream) }).then((res) =>
-      this.onSpawned(rt, c, res, log),
-    );
+    // A container the pod marks as never starting its process is Running with nothing in it (a fault).
+    const spawn = (): Promise<SpawnResult> =>
+      neverStartsProcess(pod, c.name)
+        ? Promise.resolve({ ok: true, proc: idleProcess() })
+        : spawnContainer({ argv, env, cwd, onOutput: (chunk, stream) => log.append(chunk, stream) });
+    const started = this.delay.containerStartMs > 0 ? new Promise<void>((r) => setTimeout(r, this.delay.containerStartMs)).then(spawn) : spawn();
+    void started.then((res) => this.onSpawned(rt, c, res, log));
   }
 
   private onSpawned(rt: PodRuntime, c: ContainerRuntime, res: SpawnResult, log: ContainerLog): void {
-    const pod = this.registry.store.get('pods', rt.ns, rt.name) as Pod | undefined;
+    const pod = this.host.pod(rt.ns, rt.name);
     if (!res.ok) {
       log.close();
       c.state = 'terminated';
@@ -555,7 +568,7 @@ export class ProcessKubelet {
   private checkMemory(): void {
     const watched = new Map<number, ContainerRuntime>();
     for (const rt of this.pods.values()) {
-      for (const c of rt.containers) if (c.proc && c.memLimit !== undefined && !c.oomKilled) watched.set(c.proc.pid, c);
+      for (const c of rt.containers) if (c.proc && c.proc.pid > 0 && c.memLimit !== undefined && !c.oomKilled) watched.set(c.proc.pid, c);
     }
     if (watched.size === 0) return;
     for (const [pgid, rss] of groupRss(new Set(watched.keys()))) {
@@ -598,7 +611,7 @@ export class ProcessKubelet {
     }
     rt.deletionDone = true;
     this.writeStatus(rt, pod, true);
-    this.registry.finishPodDeletion(rt.ns, rt.name, rt.uid);
+    this.host.finishDeletion(pod);
   }
 
   /** The pod left the API (deleted, or force-deleted): kill what is left and clean up once it is gone. */
@@ -621,7 +634,7 @@ export class ProcessKubelet {
     this.pods.delete(rt.uid);
     this.usedIps.delete(rt.podIP);
     this.logs.dropPod(rt.uid);
-    this.recorder.forgetPod(rt.uid);
+    this.host.forgetPod(rt.uid);
     try {
       rmSync(rt.sandboxDir, { recursive: true, force: true });
     } catch {
@@ -631,58 +644,14 @@ export class ProcessKubelet {
 
   // ---- status ----------------------------------------------------------------------------------------------
 
-  private containerStatus(c: ContainerRuntime): ContainerStatus {
-    const s: ContainerStatus = {
-      name: c.name,
-      state: {},
-      lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
-      ready: c.state === 'running',
-      restartCount: c.restartCount,
-      image: c.spec.image ?? '',
-      imageID: c.imageID ?? '',
-      started: c.state === 'running',
-    };
-    if (c.containerID) s.containerID = c.containerID;
-    if (c.state === 'running') s.state.running = { startedAt: c.startedAt };
-    else if (c.state === 'terminated') s.state.terminated = c.terminated!;
-    else if (c.state === 'starting') s.state.waiting = { reason: 'ContainerCreating' };
-    else s.state.waiting = c.waiting;
-    return s;
-  }
-
   private writeStatus(rt: PodRuntime, pod: Pod, deleted = false): void {
     if (rt.gone) return;
-    const now = k8sTime();
-    const inits = rt.containers.filter((c) => c.init).map((c) => this.containerStatus(c));
-    const mains = rt.containers.filter((c) => !c.init).map((c) => this.containerStatus(c));
-    let phase: Phase;
-    if (rt.failure) phase = 'Failed';
-    else if (deleted) phase = pod.status?.phase === 'Succeeded' ? 'Succeeded' : terminatedPhase([...inits, ...mains].filter((s) => s.state.terminated));
-    else phase = computePhase(pod.spec.restartPolicy ?? 'Always', inits, mains);
-    const conditions = kubeletConditions(pod.status?.conditions, phase, inits, mains, !rt.finished, now);
-    if (!conditions.some((c) => c.type === 'PodScheduled')) conditions.push(setCondition(undefined, 'PodScheduled', { status: 'True' }, now));
-    const status: PodStatus = { phase, conditions };
-    if (rt.failure) {
-      status.message = rt.failure.message;
-      status.reason = rt.failure.reason;
-    }
-    status.hostIP = rt.hostIP;
-    status.hostIPs = [{ ip: rt.hostIP }];
-    status.podIP = rt.podIP;
-    status.podIPs = [{ ip: rt.podIP }];
-    status.startTime = rt.startTime;
-    if (inits.length) status.initContainerStatuses = inits;
-    status.containerStatuses = mains;
-    status.qosClass = pod.status?.qosClass;
-    if (phase === 'Succeeded' || phase === 'Failed') {
-      if (!rt.containers.some(isActive)) {
-        rt.finished = true;
-        this.clearPodTimers(rt);
-      }
+    const { status, finished } = buildPodStatus(pod, rt.containers, { ...rt, deleted });
+    if (finished && !rt.containers.some(isActive)) {
+      rt.finished = true;
+      this.clearPodTimers(rt);
     }
     if (jsonEqual(status, pod.status)) return;
-    const next = structuredClone(pod);
-    next.status = status;
-    this.registry.internalUpdate(POD_RESOURCE, next);
+    this.host.writeStatus(pod, status);
   }
 }

@@ -477,11 +477,9 @@ export class Registry {
       if (!pod.spec.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
       const curGrace = pod.metadata.deletionGracePeriodSeconds;
       if (pod.metadata.deletionTimestamp && curGrace !== undefined && grace >= curGrace) return result(cur, false);
+      const marked = this.markDeleting(cur, grace);
       if (grace === 0 && !cur.metadata.finalizers?.length) return result(this.store.remove(def.name, ns, name)!, true);
-      const next = structuredClone(cur);
-      next.metadata.deletionTimestamp = k8sTime(new Date(Date.now() + grace * 1000));
-      next.metadata.deletionGracePeriodSeconds = grace;
-      return result(this.store.update(def.name, next), false);
+      return result(marked, false);
     }
     if (cur.metadata.finalizers?.length) {
       if (cur.metadata.deletionTimestamp) return result(cur, false);
@@ -539,6 +537,18 @@ export class Registry {
     this.store.remove('namespaces', undefined, ns);
   }
 
+  /**
+   * A graceful deletion's first step, as the real registry does even for a grace period of 0: the pod is
+   * stored with deletionTimestamp (now + grace) and deletionGracePeriodSeconds (a MODIFIED event), so the
+   * DELETED event that may follow carries both.
+   */
+  private markDeleting(cur: KObject, grace: number): KObject {
+    const next = structuredClone(cur);
+    next.metadata.deletionTimestamp = k8sTime(new Date(Date.now() + grace * 1000));
+    next.metadata.deletionGracePeriodSeconds = grace;
+    return this.store.update(POD_RESOURCE.name, next);
+  }
+
   /** Removes an object whose deletion is pending once nothing holds it any more. */
   private maybeFinalize(def: ResourceDef, obj: KObject): void {
     if (!obj.metadata.deletionTimestamp || obj.metadata.finalizers?.length) return;
@@ -566,14 +576,8 @@ export class Registry {
   finishPodDeletion(ns: string, name: string, uid: string): void {
     const cur = this.store.get('pods', ns, name);
     if (!cur || cur.metadata.uid !== uid) return;
-    if (!cur.metadata.finalizers?.length) {
-      this.store.remove('pods', ns, name);
-      return;
-    }
-    if (cur.metadata.deletionGracePeriodSeconds !== 0) {
-      const next = structuredClone(cur);
-      next.metadata.deletionGracePeriodSeconds = 0;
-      this.store.update('pods', next);
-    }
+    // The kubelet's DELETE with grace 0 shortens the pending deletion (MODIFIED), then the pod goes (DELETED).
+    if (cur.metadata.deletionGracePeriodSeconds !== 0) this.markDeleting(cur, 0);
+    if (!cur.metadata.finalizers?.length) this.store.remove('pods', ns, name);
   }
 }

@@ -25,6 +25,7 @@ export async function startK8sFloe(kubernetes: Record<string, unknown> = {}, ext
     imageRule: (image) => !image.startsWith('missing'),
     bookmarkIntervalMs: 500,
     imagePullBackoffMs: 300,
+    startupDelay: 0,
   });
   const h = await startFloe('sqlite', {
     home,
