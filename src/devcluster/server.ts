@@ -5,7 +5,8 @@ import http from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { apiGroupList, apiResourceList, apiVersions, openApiV2, openApiV3CoreV1Json, openApiV3Root, versionInfo } from './discovery.ts';
 import { parseFaultPatch, type Faults } from './faults.ts';
-import { renderEntry, selectEntries, type LogStore } from './logs.ts';
+import type { LogStore } from './logs.ts';
+import { serveLogs } from './log-serving.ts';
 import { decodeK8sProtobuf } from './protobuf.ts';
 import type { DeleteOptions, FieldValidation, ListQuery, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { POD_RESOURCE, resourceByName, type ResourceDef } from './resources.ts';
@@ -236,68 +237,6 @@ export function createApiServer(deps: ServerDeps): http.Server {
     res.on('close', stop);
   }
 
-  function serveLogs(req: http.IncomingMessage, res: http.ServerResponse, ns: string, name: string, q: URLSearchParams): void {
-    const pod = registry.get(POD_RESOURCE, ns, name) as Pod;
-    const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
-    let container = q.get('container') ?? '';
-    if (!container) {
-      const dflt = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
-      if (pod.spec.containers.length === 1) container = pod.spec.containers[0].name;
-      else if (dflt && all.includes(dflt)) container = dflt;
-      else {
-        const inits = (pod.spec.initContainers ?? []).map((c) => c.name);
-        throw badRequest(
-          `a container name must be specified for pod ${name}, choose one of: [${pod.spec.containers.map((c) => c.name).join(' ')}]` +
-            (inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''),
-        );
-      }
-    }
-    if (!all.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
-    if (!pod.spec.nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
-    const previous = boolParam(q, 'previous') ?? false;
-    const log = logs.get(pod.metadata.uid!, container, previous);
-    if (!log) {
-      if (previous) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-      const reason = statuses.find((s) => s.name === container)?.state.waiting?.reason ?? 'ContainerCreating';
-      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
-    }
-    const timestamps = boolParam(q, 'timestamps') ?? false;
-    const sinceSeconds = intParam(q, 'sinceSeconds');
-    const sinceTime = q.get('sinceTime') ?? (sinceSeconds !== undefined ? new Date(Date.now() - sinceSeconds * 1000).toISOString() : undefined);
-    if (sinceTime !== undefined && Number.isNaN(Date.parse(sinceTime))) throw badRequest(`sinceTime: Invalid value: ${JSON.stringify(sinceTime)}: must be RFC 3339`);
-    let budget = intParam(q, 'limitBytes') ?? Infinity;
-    const follow = boolParam(q, 'follow') ?? false;
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-    const write = (text: string): boolean => {
-      if (budget <= 0) return false;
-      const buf = Buffer.from(text, 'utf8');
-      const part = buf.length > budget ? buf.subarray(0, budget) : buf;
-      budget -= part.length;
-      res.write(part);
-      return budget > 0;
-    };
-    let open = true;
-    for (const e of selectEntries(log, { tailLines: intParam(q, 'tailLines'), sinceTime })) {
-      if (!write(renderEntry(e, timestamps))) {
-        open = false;
-        break;
-      }
-    }
-    if (!follow || !open || log.closed) {
-      res.end();
-      return;
-    }
-    req.socket.setTimeout(0);
-    const unfollow = log.follow((e) => {
-      if (e === null || !write(renderEntry(e, timestamps))) {
-        unfollow();
-        res.end();
-      }
-    });
-    res.on('close', unfollow);
-  }
-
   async function serveResource(req: http.IncomingMessage, res: http.ServerResponse, route: Route, q: URLSearchParams, body: Buffer): Promise<void> {
     const { def, ns, name, sub } = route;
     const method = req.method ?? 'GET';
@@ -306,7 +245,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
     if (def.namespaced && ns === undefined && name !== undefined) throw pathNotFound();
     if (sub === 'log') {
       if (method !== 'GET') throw methodNotAllowed();
-      serveLogs(req, res, ns!, name!, q);
+      serveLogs(req, res, registry.get(POD_RESOURCE, ns!, name!) as Pod, logs, q);
       return;
     }
     const subresource = sub === 'status' ? 'status' : undefined;
