@@ -130,7 +130,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     throw new Error(`port: expected an integer from 0 to 65535, got ${opts.port}`);
   }
   const nodes = nodeList(opts).map((n, i) => buildNode(i, n, { cpu, memory }));
-  const names = new Set(nodes.map((n) => n.metadata.name));
+  const names = new Set(nodes.map((n) => n.metadata.name!));
   if (names.size !== nodes.length) throw new Error('nodes: node names must be unique');
   const initialFaults = parseFaultPatch(opts.faults ?? {}, 'faults');
   const startupDelay = resolveStartupDelay(opts.startupDelay);
@@ -167,7 +167,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     bookmarkIntervalMs: positive(opts.bookmarkIntervalMs, 5000, 'bookmarkIntervalMs'),
     address: () => `127.0.0.1:${port}`,
   });
-  const kubelet = new ProcessKubelet(new LocalKubeletHost(registry, recorder, () => port), logs, {
+  const kubelet = new ProcessKubelet(new LocalKubeletHost(registry, recorder, () => port, names), logs, {
     imageRule: opts.imageRule ?? (() => true),
     env: opts.env ?? {},
     pathPrepend: opts.pathPrepend ?? [],

@@ -34,6 +34,8 @@ export class LocalKubeletHost implements KubeletHost {
     private readonly registry: Registry,
     private readonly recorder: EventRecorder,
     private readonly apiPort: () => number,
+    /** The cluster's own nodes: pods bound to others (a `floe dev kubelet` attached here) are not ours. */
+    private readonly ownNodes: ReadonlySet<string>,
   ) {}
 
   pod(ns: string, name: string): Pod | undefined {
@@ -45,6 +47,7 @@ export class LocalKubeletHost implements KubeletHost {
   }
 
   node(name: string): NodeObject | undefined {
+    if (!this.ownNodes.has(name)) return undefined;
     return this.registry.store.get('nodes', undefined, name) as NodeObject | undefined;
   }
 

@@ -557,6 +557,33 @@ export class Registry {
     this.store.remove(def.name, obj.metadata.namespace, obj.metadata.name!);
   }
 
+  /**
+   * POST pods/{name}/binding, as the scheduler assigns a pod: sets spec.nodeName and PodScheduled=True;
+   * 409 when the pod is already assigned. Answers a Success Status.
+   */
+  bindPod(ns: string, name: string, body: unknown): Status {
+    const cur = this.get(POD_RESOURCE, ns, name) as Pod;
+    const b = isRecord(body) ? body : {};
+    const target = isRecord(b.target) ? b.target : {};
+    const node = typeof target.name === 'string' ? target.name : '';
+    const meta = isRecord(b.metadata) ? b.metadata : {};
+    if (!node) throw invalid('Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
+    if (typeof meta.uid === 'string' && meta.uid !== cur.metadata.uid) {
+      throw conflict('pods', name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${cur.metadata.uid}`);
+    }
+    if (cur.metadata.deletionTimestamp) throw conflict('pods', name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    if (cur.spec.nodeName) throw conflict('pods', name, `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
+    const next = structuredClone(cur);
+    next.spec.nodeName = node;
+    const now = k8sTime();
+    const conds = (next.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    const old = cur.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : now });
+    next.status = { ...(next.status ?? {}), conditions: conds };
+    this.store.update(POD_RESOURCE.name, next);
+    return successStatus({ name, kind: 'pods' });
+  }
+
   // ---- internal writes (kubelet, scheduler, event recorder) ---------------------------------------------------
 
   /** Stores `next` (a modified clone of the current object) without client-facing checks. */

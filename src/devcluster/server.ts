@@ -243,6 +243,11 @@ export function createApiServer(deps: ServerDeps): http.Server {
     const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
     let r = tableOpts(negotiate(req.headers.accept), q);
     if (def.namespaced && ns === undefined && name !== undefined) throw pathNotFound();
+    if (sub === 'binding') {
+      if (method !== 'POST') throw methodNotAllowed();
+      sendJson(res, 201, registry.bindPod(ns!, name!, parseJsonBody(body, contentType)));
+      return;
+    }
     if (sub === 'log') {
       if (method !== 'GET') throw methodNotAllowed();
       serveLogs(req, res, registry.get(POD_RESOURCE, ns!, name!) as Pod, logs, q);
