@@ -64,17 +64,26 @@ export function kubeletNode(o: NodeOptions & { name: string }, port: number): No
   return node;
 }
 
+/** Taints the node lifecycle controller removes once a node is Ready; a server without a controller-manager keeps them. */
+const CONDITION_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+
 async function registerNode(client: RawClient, node: NodeObject): Promise<NodeObject> {
-  const r = await client.request('POST', '/api/v1/nodes', node);
-  if (r.status === 201) {
-    // Some servers drop status on create: make sure addresses and the kubelet endpoint are there.
-    return (await client.must('PATCH', `/api/v1/nodes/${encodeURIComponent(node.metadata.name!)}/status`, { status: node.status }, 'application/merge-patch+json')) as NodeObject;
-  }
-  if (r.status !== 409) throw new ApiCallError('POST', '/api/v1/nodes', r);
-  // Registered before (a restarted kubelet): take it over with this run's endpoint and capacity.
   const name = encodeURIComponent(node.metadata.name!);
-  await client.must('PATCH', `/api/v1/nodes/${name}`, { metadata: { labels: node.metadata.labels }, spec: { unschedulable: null } }, 'application/merge-patch+json');
-  return (await client.must('PATCH', `/api/v1/nodes/${name}/status`, { status: node.status }, 'application/merge-patch+json')) as NodeObject;
+  const r = await client.request('POST', '/api/v1/nodes', node);
+  if (r.status === 409) {
+    // Registered before (a restarted kubelet): take it over with this run's labels.
+    await client.must('PATCH', `/api/v1/nodes/${name}`, { metadata: { labels: node.metadata.labels }, spec: { unschedulable: null } }, 'application/merge-patch+json');
+  } else if (r.status !== 201) throw new ApiCallError('POST', '/api/v1/nodes', r);
+  // Some servers drop status on create, and a re-registration needs this run's endpoint and capacity.
+  let stored = (await client.must('PATCH', `/api/v1/nodes/${name}/status`, { status: node.status }, 'application/merge-patch+json')) as NodeObject;
+  // The TaintNodesByCondition admission plugin adds not-ready on create; with no node lifecycle controller
+  // (no controller-manager) nothing would lift it once the node is Ready: the kubelet does.
+  const taints = stored.spec.taints ?? [];
+  const kept = taints.filter((t) => !CONDITION_TAINTS.has(t.key));
+  if (kept.length !== taints.length) {
+    stored = (await client.must('PATCH', `/api/v1/nodes/${name}`, { spec: { taints: kept.length ? kept : null } }, 'application/merge-patch+json')) as NodeObject;
+  }
+  return stored;
 }
 
 export async function startDevKubelet(opts: DevKubeletOptions): Promise<DevKubelet> {
