@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type DevCluster, type PodCreation, startDevCluster } from '../../../src/devcluster/index.ts';
-import { startRealCluster } from '../../conformance/real-server.ts';
+import { type RealServer, startRealCluster } from '../../conformance/real-server.ts';
 import { type FloeHarness, startFloe } from '../../helpers/floe.ts';
 
 export const BIN_DIR = fileURLToPath(new URL('../../../bin', import.meta.url));
@@ -23,6 +23,8 @@ export interface TestCluster {
   podCreationLog: readonly PodCreation[];
   /** The dev cluster's faults; throws against a real API server (tests using it skip there). */
   faults: DevCluster['faults'];
+  /** The real API server (FLOE_K8S_BACKEND=real only), e.g. to restart it. */
+  server?: RealServer;
   stop(): Promise<void>;
 }
 
