@@ -43,8 +43,8 @@ export function logContainer(pod: Pod, requested: string): string {
 export function serveLogs(req: http.IncomingMessage, res: http.ServerResponse, pod: Pod, logs: LogStore, q: URLSearchParams): void {
   const container = logContainer(pod, q.get('container') ?? '');
   if (!pod.spec.nodeName) {
-    // As the real server (LogLocation): a pod with no node yet has no log location, so an empty 200.
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 });
+    // As the real server: a pod with no node yet has no log location (LogLocation), answered 204 No Content.
+    res.writeHead(204);
     res.end();
     return;
   }

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Faults } from './faults.ts';
 import { jsonEqual } from './json.ts';
 import { generatedName } from './names.ts';
+import { malformedQuantity, QUANTITY_REGEX_TEXT } from './quantity.ts';
 import { jsonPatch, mergePatch, mergeStrategic, PatchError } from './patch.ts';
 import { NAMESPACE_RESOURCE, POD_RESOURCE, RESOURCES, type ResourceDef } from './resources.ts';
 import { typeProblems, unknownFields } from './schema-check.ts';
@@ -248,6 +249,10 @@ export class Registry {
     const types = typeProblems(def.kind, { ...body, apiVersion: 'v1', kind: def.kind });
     if (types.length) {
       throw badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: ${types.join('; ')}`);
+    }
+    if (malformedQuantity(def.kind, body)) {
+      // v1.32's wording (v1.20's JSON decoder added the byte offset and context around the value).
+      throw badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: quantities must match the regular expression '${QUANTITY_REGEX_TEXT}'`);
     }
     const warnings: string[] = [];
     if (fieldValidation !== 'Ignore') {

@@ -38,10 +38,10 @@ export interface RealServer {
 }
 
 /** Starts etcd + kube-apiserver; fails (never skips) when the binary is cached but the server does not start. */
-export async function startRealServer(): Promise<RealServer> {
+export async function startRealServer(extraEnv: Record<string, string> = {}): Promise<RealServer> {
   if (!(await cachedApiServer())) throw new Error(NOT_BUILT);
   const state = mkdtempSync(path.join(os.tmpdir(), 'floe-kube-'));
-  const env = { ...process.env, FLOE_KUBE_STATE: state, FLOE_KUBE_PORT: '0' };
+  const env = { ...process.env, ...extraEnv, FLOE_KUBE_STATE: state, FLOE_KUBE_PORT: '0' };
   try {
     const { stdout } = await run('bash', [SCRIPT, 'start'], { env, timeout: 180_000 });
     const kubeconfigPath = stdout.trim().split('\n').pop()!;
