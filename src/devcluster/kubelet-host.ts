@@ -3,7 +3,8 @@
 // client (RemoteKubeletHost, remote-host.ts, for `floe dev kubelet`). The kubelet reads a cached view
 // synchronously and writes asynchronously, as the real kubelet does with its informers and status manager.
 import type { EventRecorder, EventSpec } from './events.ts';
-import type { Registry } from './registry.ts';
+import { recordWrite } from './managed-fields.ts';
+import { k8sTime, type Registry } from './registry.ts';
 import { POD_RESOURCE } from './resources.ts';
 import type { ConfigMapObject, NodeObject, Pod, PodStatus, SecretObject } from './types.ts';
 
@@ -70,6 +71,7 @@ export class LocalKubeletHost implements KubeletHost {
   writeStatus(pod: Pod, status: PodStatus): void {
     const next = structuredClone(pod);
     next.status = status;
+    next.metadata.managedFields = recordWrite(pod, next, POD_RESOURCE.patchSchema, { manager: 'kubelet', operation: 'Update', subresource: 'status', time: k8sTime() });
     this.registry.internalUpdate(POD_RESOURCE, next);
   }
 

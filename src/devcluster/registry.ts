@@ -7,6 +7,7 @@ import type { Faults } from './faults.ts';
 import { jsonEqual } from './json.ts';
 import { generatedName } from './names.ts';
 import { malformedQuantity, QUANTITY_REGEX_TEXT } from './quantity.ts';
+import { appliedFields, applyConflicts, recordWrite, releasedFields, removeFields, type Writer } from './managed-fields.ts';
 import { jsonPatch, mergePatch, mergeStrategic, PatchError } from './patch.ts';
 import { NAMESPACE_RESOURCE, POD_RESOURCE, RESOURCES, type ResourceDef } from './resources.ts';
 import { typeProblems, unknownFields } from './schema-check.ts';
@@ -46,7 +47,21 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
   fieldManager?: string;
+  /** Server-side apply: take over fields other managers own instead of answering a conflict. */
+  force?: boolean;
+  /** Names the field manager of a write without fieldManager, as the API server does (its prefix before '/'). */
+  userAgent?: string;
+  /** Set by apply: the fields the applied configuration sets (the write is an Apply, not an Update). */
+  appliedFields?: ReadonlySet<string>;
 }
+
+/** The field manager of a write, as the API server names it. */
+export function writer(wo: WriteOptions, subresource?: 'status'): Writer {
+  const manager = wo.fieldManager || (wo.userAgent ?? '').split('/')[0].slice(0, 128) || 'unknown';
+  return { manager, operation: wo.appliedFields ? 'Apply' : 'Update', subresource, time: k8sTime() };
+}
+
+const withoutTimes = (mf: unknown) => (Array.isArray(mf) ? mf.map((e) => ({ ...(e as object), time: undefined })) : mf);
 
 export interface WriteResult {
   object: KObject;
@@ -309,6 +324,7 @@ export class Registry {
     if (this.store.get(def.name, obj.metadata.namespace, obj.metadata.name!)) throw alreadyExists(def.name, obj.metadata.name!);
     obj.metadata.uid = randomUUID();
     obj.metadata.creationTimestamp = k8sTime();
+    obj.metadata.managedFields = recordWrite(undefined, obj, def.patchSchema, writer(wo), wo.appliedFields as Set<string> | undefined);
     if (wo.dryRun) return { object: obj, warnings };
     const stored = this.store.create(def.name, obj);
     if (def === POD_RESOURCE) {
@@ -369,13 +385,16 @@ export class Registry {
         if (prev.metadata[k] !== undefined) meta[k] = prev.metadata[k];
         else delete meta[k];
       }
-      delete next.metadata.managedFields;
+      // Clients cannot write managedFields directly here; the write's own entry is recorded below.
+      next.metadata.managedFields = prev.metadata.managedFields;
       def.prepareUpdate(next, prev);
       const errs = def.validateUpdate(next, prev);
       if (errs.length) throw invalid(def.kind, name, errs);
     }
     next.metadata.resourceVersion = prev.metadata.resourceVersion;
-    if (sameIgnoringRv(next, prev)) return { object: prev, warnings };
+    next.metadata.managedFields = recordWrite(prev, next, def.patchSchema, writer(wo, subresource), wo.appliedFields as Set<string> | undefined);
+    const noChange = sameIgnoringRv({ ...next, metadata: { ...next.metadata, managedFields: undefined } }, { ...prev, metadata: { ...prev.metadata, managedFields: undefined } });
+    if (noChange && jsonEqual(withoutTimes(next.metadata.managedFields), withoutTimes(prev.metadata.managedFields))) return { object: prev, warnings };
     if (wo.dryRun) return { object: next, warnings };
     const stored = this.store.update(def.name, next);
     this.maybeFinalize(def, stored);
@@ -414,6 +433,10 @@ export class Registry {
       if (e instanceof PatchError) throw invalid(def.kind, name, [invalidField('patch', patchBody.slice(0, 200), e.message)]);
       throw e;
     }
+    return this.replacePatched(def, ns, name, prev, patched, wo, subresource);
+  }
+
+  private replacePatched(def: ResourceDef, ns: string | undefined, name: string, prev: KObject, patched: unknown, wo: WriteOptions, subresource?: 'status'): WriteResult {
     if (!isRecord(patched)) throw badRequest('the patch did not produce an object');
     const { obj, warnings } = this.checkBody(def, patched, wo.fieldValidation ?? 'Warn');
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
@@ -424,8 +447,10 @@ export class Registry {
   }
 
   /**
-   * Server-side apply, approximated: creates the object when missing, else strategic-merges the applied
-   * configuration into it. Field ownership (managedFields, conflicts between managers) is not tracked.
+   * Server-side apply: creates the object when missing, else merges the applied configuration into it with
+   * field ownership (managed-fields.ts): a field another manager owns and the apply would change is a 409
+   * FieldManagerConflict unless `force`; fields this manager applied before and no longer applies, and that
+   * nobody else owns, are removed. The merge itself is the strategic merge (the same list keys).
    */
   private apply(def: ResourceDef, ns: string | undefined, name: string, body: string, wo: WriteOptions): WriteResult {
     if (!wo.fieldManager) {
@@ -439,11 +464,22 @@ export class Registry {
     }
     if (!isRecord(doc)) throw badRequest('an apply patch must be an object');
     const existing = this.store.get(def.name, def.namespaced ? ns : undefined, name);
+    const awo: WriteOptions = { ...wo, appliedFields: appliedFields(doc, def.patchSchema) };
     if (!existing) {
-      const r = this.create(def, ns, { ...doc, metadata: { ...(isRecord(doc.metadata) ? doc.metadata : {}), name } }, wo);
+      const r = this.create(def, ns, { ...doc, metadata: { ...(isRecord(doc.metadata) ? doc.metadata : {}), name } }, awo);
       return { ...r, created: true };
     }
-    return this.patch(def, ns, name, 'application/strategic-merge-patch+json', JSON.stringify(doc), wo);
+    const conflicts = applyConflicts(existing, doc, def.patchSchema, wo.fieldManager);
+    if (conflicts.length && !wo.force) throw applyConflict(conflicts);
+    let merged: unknown;
+    try {
+      merged = mergeStrategic(existing, doc, def.patchSchema);
+    } catch (e) {
+      if (e instanceof PatchError) throw invalid(def.kind, name, [invalidField('patch', body.slice(0, 200), e.message)]);
+      throw e;
+    }
+    if (isRecord(merged)) removeFields(merged, releasedFields(existing, awo.appliedFields as Set<string>, wo.fieldManager), def.patchSchema);
+    return this.replacePatched(def, ns, name, existing, merged, awo);
   }
 
   /**
@@ -612,4 +648,22 @@ export class Registry {
     if (cur.metadata.deletionGracePeriodSeconds !== 0) this.markDeleting(cur, 0);
     if (!cur.metadata.finalizers?.length) this.store.remove('pods', ns, name);
   }
+}
+
+/** 409 for an apply that would change fields other managers own, worded as the API server does. */
+function applyConflict(cs: { manager: string; field: string }[]): ApiError {
+  const byManager = new Map<string, string[]>();
+  for (const c of cs) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
+  const parts = [...byManager].map(([m, fs]) => (fs.length === 1 ? `conflict with "${m}" using v1: ${fs[0]}` : `conflicts with "${m}" using v1:\n${fs.map((f) => `- ${f}`).join('\n')}`));
+  const n = cs.length;
+  return new ApiError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`,
+    reason: 'Conflict',
+    details: { causes: cs.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using v1`, field: c.field })) },
+    code: 409,
+  });
 }

@@ -118,14 +118,14 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
-function writeOptions(q: URLSearchParams): WriteOptions {
+function writeOptions(q: URLSearchParams, userAgent?: string): WriteOptions {
   const dryRun = q.getAll('dryRun');
   if (dryRun.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(dryRun.join(','))}: supported values: "All"`);
   const fv = q.get('fieldValidation') ?? 'Warn';
   const known: Record<string, FieldValidation> = { strict: 'Strict', warn: 'Warn', ignore: 'Ignore' };
   const fieldValidation = known[fv.toLowerCase()];
   if (!fieldValidation) throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(fv)}: supported values: "Ignore", "Strict", "Warn"`);
-  return { dryRun: dryRun.length > 0, fieldValidation, fieldManager: q.get('fieldManager') ?? undefined };
+  return { dryRun: dryRun.length > 0, fieldValidation, fieldManager: q.get('fieldManager') ?? undefined, force: boolParam(q, 'force') ?? false, userAgent };
 }
 
 function listQuery(q: URLSearchParams): ListQuery {
@@ -282,17 +282,17 @@ export function createApiServer(deps: ServerDeps): http.Server {
       case 'POST': {
         if (name !== undefined || (def.namespaced && ns === undefined)) throw methodNotAllowed();
         if (r.kind === 'partial') r = { kind: 'json' };
-        writeResult(res, r, def, registry.create(def, ns, parseJsonBody(body, contentType), writeOptions(q)), 201);
+        writeResult(res, r, def, registry.create(def, ns, parseJsonBody(body, contentType), writeOptions(q, req.headers['user-agent'])), 201);
         return;
       }
       case 'PUT': {
         if (name === undefined) throw methodNotAllowed();
-        writeResult(res, r, def, registry.update(def, ns, name, parseJsonBody(body, contentType), writeOptions(q), subresource), 200);
+        writeResult(res, r, def, registry.update(def, ns, name, parseJsonBody(body, contentType), writeOptions(q, req.headers['user-agent']), subresource), 200);
         return;
       }
       case 'PATCH': {
         if (name === undefined) throw methodNotAllowed();
-        const wo = writeOptions(q);
+        const wo = writeOptions(q, req.headers['user-agent']);
         const result = registry.patch(def, ns, name, contentType, body.toString('utf8'), wo, subresource);
         writeResult(res, r, def, result, result.created ? 201 : 200);
         return;
@@ -302,7 +302,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
         const opts: DeleteOptions = isRecord(parsed) ? (parsed as DeleteOptions) : {};
         const grace = intParam(q, 'gracePeriodSeconds');
         if (grace !== undefined) opts.gracePeriodSeconds = grace;
-        const dryRun = writeOptions(q).dryRun || (isRecord(parsed) && Array.isArray(parsed.dryRun) && parsed.dryRun.includes('All'));
+        const dryRun = writeOptions(q, req.headers['user-agent']).dryRun || (isRecord(parsed) && Array.isArray(parsed.dryRun) && parsed.dryRun.includes('All'));
         if (name === undefined) {
           if (def.namespaced && ns === undefined) throw methodNotAllowed();
           const deleted = registry.deleteCollection(def, ns, listQuery(q), opts, dryRun);

@@ -141,4 +141,34 @@ export const API_CASES: ApiCase[] = [
     },
     expect: { list: { code: 410, reason: 'Expired', causes: undefined } },
   },
+  {
+    name: 'server-side apply tracks field managers: a conflicting apply is a 409 FieldManagerConflict, force takes over, an unapplied field goes',
+    run: async (c) => {
+      const path = `/api/v1/namespaces/${c.ns}/pods/ssa`;
+      const apply = (labels: Record<string, string>, q = '') =>
+        c.client.request('PATCH', `${path}?fieldManager=alice${q}`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'ssa', labels }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } }, 'application/apply-patch+yaml');
+      type P = { metadata?: { labels?: Record<string, string>; managedFields?: { manager: string; operation: string; fieldsV1: { 'f:metadata'?: { 'f:labels'?: Record<string, unknown> } } }[] } };
+      const view = (r: RawResponse) => {
+        const b = r.body as P;
+        return {
+          code: r.status,
+          labels: b.metadata?.labels,
+          managers: (b.metadata?.managedFields ?? []).map((m) => [m.manager, m.operation, Object.keys(m.fieldsV1['f:metadata']?.['f:labels'] ?? {})]),
+        };
+      };
+      const created = view(await apply({ a: '1', b: '1' }));
+      const bob = view(await c.client.request('PATCH', `${path}?fieldManager=bob`, { metadata: { labels: { a: '2' } } }, 'application/merge-patch+json'));
+      const conflict = statusOf(await apply({ a: '1', b: '1' }));
+      const forced = view(await apply({ a: '1', b: '1' }, '&force=true'));
+      const dropped = view(await apply({ a: '1' }));
+      return { created, bob, conflict, forced, dropped };
+    },
+    expect: {
+      created: { code: 201, labels: { a: '1', b: '1' }, managers: [['alice', 'Apply', ['f:a', 'f:b']]] },
+      bob: { code: 200, labels: { a: '2', b: '1' }, managers: [['alice', 'Apply', ['f:b']], ['bob', 'Update', ['f:a']]] },
+      conflict: { code: 409, reason: 'Conflict', causes: [['FieldManagerConflict', '.metadata.labels.a']] },
+      forced: { code: 200, labels: { a: '1', b: '1' }, managers: [['alice', 'Apply', ['f:a', 'f:b']]] },
+      dropped: { code: 200, labels: { a: '1' }, managers: [['alice', 'Apply', ['f:a']]] },
+    },
+  },
 ];
