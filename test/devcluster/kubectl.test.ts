@@ -178,7 +178,7 @@ metadata: {name: Bad_Name, labels: {"bad key": x}}
 spec:
   containers:
   - {name: base}
-  - {name: base, image: x, resources: {limits: {memory: 12XB}}}
+  - {name: base, image: x, resources: {limits: {memory: '-1'}}}
 `);
     const r = await kubectl('apply', '-f', f);
     assert.notEqual(r.code, 0);
