@@ -3,12 +3,13 @@
 // the containers as local processes, restarts them per restartPolicy with back-off, enforces memory limits
 // (OOMKilled), activeDeadlineSeconds, and graceful deletion (SIGTERM, SIGKILL after the grace period), and
 // reports pod status and events the way the real kubelet does.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { containerArgv, resolveContainerEnv, type EnvRuntime } from './container-env.ts';
 import type { EventSpec } from './events.ts';
 import type { HostChange, KubeletHost } from './kubelet-host.ts';
+import { pullImage, setWaiting, type PullState } from './image-pull.ts';
 import { buildPodStatus, type ContainerView } from './kubelet-status.ts';
 import { jsonEqual } from './json.ts';
 import type { ContainerLog, LogStore } from './logs.ts';
@@ -46,7 +47,7 @@ export interface KubeletOptions {
 
 type RunState = 'waiting' | 'starting' | 'running' | 'terminated';
 
-interface ContainerRuntime extends ContainerView {
+interface ContainerRuntime extends ContainerView, PullState {
   name: string;
   init: boolean;
   spec: Container;
@@ -101,12 +102,6 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const PASSED_HOST_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL', 'TERM'];
 
 const isActive = (c: ContainerRuntime) => c.state === 'running' || c.state === 'starting';
-
-function imageRef(image: string): string {
-  const name = image.split('@')[0];
-  const qualified = name.includes('/') ? (name.split('/')[0].includes('.') ? name : `docker.io/${name}`) : `docker.io/library/${name}`;
-  return `${qualified.replace(/:[^/:]+$/, '')}@sha256:${createHash('sha256').update(image).digest('hex')}`;
-}
 
 export class ProcessKubelet {
   private readonly pods = new Map<string, PodRuntime>();
@@ -372,80 +367,20 @@ export class ProcessKubelet {
     }, Math.max(0, delayMs));
   }
 
-  private setWaiting(c: ContainerRuntime, reason: string, message?: string): boolean {
-    const changed = c.waiting.reason !== reason || c.waiting.message !== message;
-    c.state = 'waiting';
-    c.waiting = message ? { reason, message } : { reason };
-    return changed;
-  }
 
   /** Image "pull" per pull policy and the image rule; false while the image is not available. */
   private pullImage(rt: PodRuntime, pod: Pod, c: ContainerRuntime, now: number): boolean {
-    const image = c.spec.image ?? '';
-    if (c.waiting.reason === 'ErrImagePull') {
-      if (now < c.pullHoldUntil) {
-        this.armTimer(rt, c, c.pullHoldUntil - now);
-        return false;
-      }
-      this.setWaiting(c, 'ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${c.pullError}`);
-      this.event(rt, pod, { type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${image}"` }, c);
-      this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' }, c);
-      this.armTimer(rt, c, c.pullRetryAt - now);
-      return false;
-    }
-    if (c.waiting.reason === 'ImagePullBackOff' && now < c.pullRetryAt) {
-      this.armTimer(rt, c, c.pullRetryAt - now);
-      return false;
-    }
     const cache = this.nodeImages.get(rt.node) ?? new Set<string>();
     this.nodeImages.set(rt.node, cache);
-    const exists = this.opts.imageRule(image);
-    const policy = c.spec.imagePullPolicy ?? 'IfNotPresent';
-    if (policy === 'Never' || (policy === 'IfNotPresent' && cache.has(image))) {
-      if (exists) {
-        this.event(rt, pod, { type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` }, c);
-        c.imageReady = true;
-        c.imageID = imageRef(image);
-        return true;
-      }
-      if (this.setWaiting(c, 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`)) {
-        this.event(rt, pod, { type: 'Warning', reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` }, c);
-        this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: 'Error: ErrImageNeverPull' }, c);
-      }
-      this.armTimer(rt, c, this.opts.imagePullBackoffMs);
-      return false;
-    }
-    if (c.pullDoneAt === undefined) {
-      this.event(rt, pod, { type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` }, c);
-      if (exists && this.delay.pullMs > 0) {
-        c.pullDoneAt = now + this.delay.pullMs;
-        this.armTimer(rt, c, this.delay.pullMs);
-        return false;
-      }
-    } else if (now < c.pullDoneAt) {
-      this.armTimer(rt, c, c.pullDoneAt - now);
-      return false;
-    }
-    c.pullDoneAt = undefined;
-    if (exists) {
-      cache.add(image);
-      const secs = `${(this.delay.pullMs / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
-      this.event(rt, pod, { type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}" in ${secs} (${secs} including waiting). Image size: 0 bytes.` }, c);
-      c.imageReady = true;
-      c.imageID = imageRef(image);
-      return true;
-    }
-    c.pullFailures++;
-    const ref = imageRef(image).split('@')[0];
-    c.pullError = `rpc error: code = NotFound desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": ${ref}: not found`;
-    this.setWaiting(c, 'ErrImagePull', c.pullError);
-    this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${c.pullError}` }, c);
-    this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' }, c);
-    const backoff = Math.min(this.opts.imagePullBackoffMs * 2 ** (c.pullFailures - 1), this.opts.maxBackoffMs);
-    c.pullRetryAt = now + backoff;
-    c.pullHoldUntil = now + Math.min(1000, backoff / 2);
-    this.armTimer(rt, c, c.pullHoldUntil - now);
-    return false;
+    return pullImage(c, now, {
+      nodeImages: cache,
+      imageRule: this.opts.imageRule,
+      pullMs: this.delay.pullMs,
+      backoffMs: this.opts.imagePullBackoffMs,
+      maxBackoffMs: this.opts.maxBackoffMs,
+      event: (e) => this.event(rt, pod, e, c),
+      arm: (ms) => this.armTimer(rt, c, ms),
+    });
   }
 
   private baseEnv(rt: PodRuntime): Record<string, string> {
@@ -486,7 +421,7 @@ export class ProcessKubelet {
       secret: (ns, name) => this.host.secret(ns, name),
     }, envRt);
     if (!resolved.ok) {
-      if (this.setWaiting(c, 'CreateContainerConfigError', resolved.message)) {
+      if (setWaiting(c, 'CreateContainerConfigError', resolved.message)) {
         this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: `Error: ${resolved.message}` }, c);
       }
       this.armTimer(rt, c, this.opts.configRetryMs);
@@ -496,7 +431,7 @@ export class ProcessKubelet {
     const argv = containerArgv(c.spec, env);
     if (argv.length === 0) {
       const msg = 'failed to generate container spec: no command specified (the Floe dev cluster runs containers as local processes and has no image entrypoint: set command)';
-      if (this.setWaiting(c, 'CreateContainerError', msg)) {
+      if (setWaiting(c, 'CreateContainerError', msg)) {
         this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: `Error: ${msg}` }, c);
       }
       this.armTimer(rt, c, Math.max(this.opts.restartBackoffMs, 1000));

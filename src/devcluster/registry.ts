@@ -12,17 +12,9 @@ import { jsonPatch, mergePatch, mergeStrategic, PatchError } from './patch.ts';
 import { NAMESPACE_RESOURCE, POD_RESOURCE, RESOURCES, type ResourceDef } from './resources.ts';
 import { typeProblems, unknownFields } from './schema-check.ts';
 import {
-  matchesFields,
-  matchesLabels,
-  parseFieldSelector,
-  parseLabelSelector,
-  SelectorError,
-  type FieldSelector,
-  type LabelSelector,
-} from './selectors.ts';
-import {
   ApiError,
   alreadyExists,
+  applyConflict,
   badRequest,
   expired,
   forbidden,
@@ -101,11 +93,6 @@ export interface PodCreation {
   time: string;
 }
 
-export interface Selectors {
-  labels: LabelSelector;
-  fields: FieldSelector;
-}
-
 /** Kubernetes timestamps have second precision. */
 export const k8sTime = (d: Date = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -113,6 +100,9 @@ const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const CONTINUE_EXPIRED =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 const LIST_TOO_OLD = 'The resourceVersion for the provided list is too old.';
+
+import { decodeContinue, encodeContinue, parseRv, parseSelectors, selectorMatches } from './list-query.ts';
+export { parseRv, parseSelectors, selectorMatches, type Selectors } from './list-query.ts';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
@@ -123,43 +113,6 @@ export const PATCH_TYPES = [
 
 function keyOf(o: KObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
-
-export function parseSelectors(def: ResourceDef, labelSelector?: string, fieldSelector?: string): Selectors {
-  try {
-    return {
-      labels: parseLabelSelector(labelSelector ?? ''),
-      fields: parseFieldSelector(fieldSelector ?? '', def.fieldLabels),
-    };
-  } catch (e) {
-    if (e instanceof SelectorError) throw badRequest(e.message);
-    throw e;
-  }
-}
-
-export function selectorMatches(def: ResourceDef, sel: Selectors, obj: KObject): boolean {
-  return matchesLabels(sel.labels, obj.metadata.labels) && (sel.fields.length === 0 || matchesFields(sel.fields, def.fields(obj)));
-}
-
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const d = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
-    if (typeof d.rv === 'number' && typeof d.start === 'string') return { rv: d.rv, start: d.start };
-  } catch {
-    // fall through
-  }
-  throw badRequest(`continue key is not valid: ${JSON.stringify(token)}`);
-}
-
-/** Parses a resourceVersion query value; "" → undefined. */
-export function parseRv(v: string | undefined, what = 'resourceVersion'): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (!/^[0-9]+$/.test(v)) throw badRequest(`${what}: Invalid value: ${JSON.stringify(v)}: must be a non-negative integer`);
-  return Number(v);
 }
 
 /** Drops server-managed or conflicting identity from a client body before it becomes a stored object. */
@@ -648,22 +601,4 @@ export class Registry {
     if (cur.metadata.deletionGracePeriodSeconds !== 0) this.markDeleting(cur, 0);
     if (!cur.metadata.finalizers?.length) this.store.remove('pods', ns, name);
   }
-}
-
-/** 409 for an apply that would change fields other managers own, worded as the API server does. */
-function applyConflict(cs: { manager: string; field: string }[]): ApiError {
-  const byManager = new Map<string, string[]>();
-  for (const c of cs) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
-  const parts = [...byManager].map(([m, fs]) => (fs.length === 1 ? `conflict with "${m}" using v1: ${fs[0]}` : `conflicts with "${m}" using v1:\n${fs.map((f) => `- ${f}`).join('\n')}`));
-  const n = cs.length;
-  return new ApiError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`,
-    reason: 'Conflict',
-    details: { causes: cs.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using v1`, field: c.field })) },
-    code: 409,
-  });
 }
