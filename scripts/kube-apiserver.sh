@@ -83,7 +83,8 @@ cmd_build() {
   echo "$BIN"
 }
 
-cmd_cached() { [ -x "$BIN" ] && command -v etcd >/dev/null && echo "$BIN"; }
+# The binary is what takes long; start installs etcd-server (Debian) when it is missing.
+cmd_cached() { [ -x "$BIN" ] && echo "$BIN"; }
 
 pid_alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
 
