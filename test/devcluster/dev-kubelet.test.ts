@@ -85,3 +85,22 @@ describe('floe dev kubelet', () => {
     assert.equal(log.status, 404);
   });
 });
+
+describe('floe dev kubelet: decisions', () => {
+  it('a status merge patch nulls the keys the new status dropped', async () => {
+    const { statusMergePatch } = await import('../../src/devcluster/remote-host.ts');
+    assert.deepEqual(statusMergePatch({ phase: 'Pending', message: 'x', reason: 'y' }, { phase: 'Running' }), { phase: 'Running', message: null, reason: null });
+    assert.deepEqual(statusMergePatch(undefined, { phase: 'Running' }), { phase: 'Running' });
+  });
+
+  it('binding plans: highest priority first, pods that no longer fit are unschedulable, bound or deleting pods skipped', async () => {
+    const { planBindings } = await import('../../src/devcluster/binder.ts');
+    const { kubeletNode } = await import('../../src/devcluster/dev-kubelet.ts');
+    const node = kubeletNode({ name: 'n1', cpu: '2' }, 1);
+    const p = (name: string, cpu: string, extra: Record<string, unknown> = {}) =>
+      ({ metadata: { name, namespace: 'default', uid: name, creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: 'c', resources: { requests: { cpu } } }], ...extra } }) as never;
+    const plan = planBindings([p('low', '1.5'), p('high', '1', { priority: 10 }), p('bound', '1', { nodeName: 'x' }), p('other', '1', { schedulerName: 'custom' })], node, [p('running', '0.5', { nodeName: 'n1' })]);
+    assert.deepEqual(plan.bind.map((x) => x.metadata.name), ['high']);
+    assert.deepEqual(plan.unschedulable.map((u) => [u.pod.metadata.name, u.message.split('.')[0]]), [['low', '0/1 nodes are available: 1 Insufficient cpu']]);
+  });
+});
