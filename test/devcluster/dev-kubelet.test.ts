@@ -86,6 +86,21 @@ describe('floe dev kubelet', () => {
   });
 });
 
+describe('floe dev kubelet restarted', () => {
+  it('takes its node over, and fails a pod whose processes died with the old kubelet instead of running it again', async () => {
+    await h.core.createNamespacedPod({ namespace: 'default', body: podSpec('dk-lost', ['sleep', '60']) });
+    await waitPhase(h.core, 'dk-lost', ['Running']);
+    await k.stop();
+    k = await startDevKubelet({ kubeconfigPath: h.cluster.kubeconfigPath, nodeName: NODE, startupDelay: 0, warn: () => {} });
+    const pod = await waitPhase(h.core, 'dk-lost', ['Failed']);
+    assert.equal(pod.status!.reason, 'ContainersLost');
+    const t = pod.status!.containerStatuses![0].state!.terminated!;
+    assert.equal(t.exitCode, 137);
+    assert.equal(pod.status!.containerStatuses![0].restartCount, 0, 'not started again');
+    assert.equal((await h.core.readNode({ name: NODE })).status!.daemonEndpoints!.kubeletEndpoint!.Port, k.port);
+  });
+});
+
 describe('floe dev kubelet: decisions', () => {
   it('a status merge patch nulls the keys the new status dropped', async () => {
     const { statusMergePatch } = await import('../../src/devcluster/remote-host.ts');
