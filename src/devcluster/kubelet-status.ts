@@ -71,3 +71,29 @@ export function buildPodStatus(pod: Pod, containers: readonly ContainerView[], v
   status.qosClass = pod.status?.qosClass;
   return { status, finished: phase === 'Succeeded' || phase === 'Failed' };
 }
+
+/**
+ * A pod whose containers already ran under an earlier kubelet process (`floe dev kubelet` restarted): their
+ * processes died with that kubelet. Marks the containers as they were, running ones terminated (137);
+ * true when the pod had started at all (the caller then fails it instead of running it a second time).
+ */
+export function markLostContainers(pod: Pod, containers: (ContainerView & { everStarted: boolean })[], now = k8sTime()): boolean {
+  const old = new Map([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]));
+  if (![...old.values()].some((s) => s.state.running || s.state.terminated || s.lastState.terminated)) return false;
+  for (const c of containers) {
+    const s = old.get(c.name);
+    if (!s) continue;
+    c.restartCount = s.restartCount;
+    c.everStarted = Boolean(s.state.running || s.state.terminated);
+    c.containerID = s.containerID;
+    c.imageID = s.imageID;
+    if (s.state.terminated) {
+      c.state = 'terminated';
+      c.terminated = s.state.terminated;
+    } else if (s.state.running) {
+      c.state = 'terminated';
+      c.terminated = { exitCode: 137, reason: 'Error', message: 'the process ended with the kubelet that ran it', startedAt: s.state.running.startedAt, finishedAt: now, containerID: s.containerID };
+    }
+  }
+  return true;
+}

@@ -10,7 +10,7 @@ import { containerArgv, resolveContainerEnv, type EnvRuntime } from './container
 import type { EventSpec } from './events.ts';
 import type { HostChange, KubeletHost } from './kubelet-host.ts';
 import { pullImage, setWaiting, type PullState } from './image-pull.ts';
-import { buildPodStatus, type ContainerView } from './kubelet-status.ts';
+import { buildPodStatus, markLostContainers, type ContainerView } from './kubelet-status.ts';
 import { jsonEqual } from './json.ts';
 import type { ContainerLog, LogStore } from './logs.ts';
 import { groupRss, idleProcess, spawnContainer, type ContainerProcess, type ProcessExit, type SpawnResult } from './process-runtime.ts';
@@ -232,7 +232,11 @@ export class ProcessKubelet {
     if (!rt) {
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
       rt = this.createRuntime(pod, node);
-      this.adoptLostContainers(rt, pod);
+      // Containers that already ran under an earlier kubelet process died with it: fail, never run twice.
+      if (markLostContainers(pod, rt.containers)) {
+        rt.startTime = pod.status?.startTime ?? rt.startTime;
+        rt.failure = { reason: 'ContainersLost', message: 'The dev kubelet that ran this pod stopped; its container processes ended with it' };
+      }
     }
     const now = Date.now();
     if (pod.metadata.deletionTimestamp) return this.syncTerminating(rt, pod, now);
@@ -290,34 +294,6 @@ export class ProcessKubelet {
       rt.deadlineTimer = setTimeout(() => this.enqueue(rt.ns, rt.name, rt.uid), ads * 1000 + 5);
     }
     return rt;
-  }
-
-  /**
-   * A pod whose containers already ran under an earlier kubelet process (`floe dev kubelet` restarted): its
-   * processes died with that kubelet, so it fails with them terminated, rather than running its containers a
-   * second time (a task must not run twice).
-   */
-  private adoptLostContainers(rt: PodRuntime, pod: Pod): void {
-    const old = new Map([...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]));
-    if (![...old.values()].some((s) => s.state.running || s.state.terminated || s.lastState.terminated)) return;
-    const now = k8sTime();
-    for (const c of rt.containers) {
-      const s = old.get(c.name);
-      if (!s) continue;
-      c.restartCount = s.restartCount;
-      c.everStarted = Boolean(s.state.running || s.state.terminated);
-      c.containerID = s.containerID;
-      c.imageID = s.imageID;
-      if (s.state.terminated) {
-        c.state = 'terminated';
-        c.terminated = s.state.terminated;
-      } else if (s.state.running) {
-        c.state = 'terminated';
-        c.terminated = { exitCode: 137, reason: 'Error', message: 'the process ended with the kubelet that ran it', startedAt: s.state.running.startedAt, finishedAt: now, containerID: s.containerID };
-      }
-    }
-    rt.startTime = pod.status?.startTime ?? rt.startTime;
-    rt.failure = { reason: 'ContainersLost', message: 'The dev kubelet that ran this pod stopped; its container processes ended with it' };
   }
 
   /** Pod IPs come from 127.1.0.0/16: loopback addresses, so a server in a pod is reachable at its podIP. */
