@@ -52,7 +52,9 @@ export async function startK8sFloe(kubernetes: Record<string, unknown> = {}, ext
   };
   const cluster: TestCluster = REAL_SERVER
     ? { ...(await startRealCluster(pods)), faults: noFaults }
-    : await startDevCluster({ ...pods, bookmarkIntervalMs: 500 });
+    : // Compacting every 5 s (a real server: 5 min) makes a watch resumed from an old resourceVersion get 410,
+      // so the executor's relist path runs in ordinary tests, not only when a fault is injected.
+      await startDevCluster({ ...pods, bookmarkIntervalMs: 500, compactionIntervalMs: 5000 });
   const h = await startFloe('sqlite', {
     home,
     config: {
