@@ -85,6 +85,7 @@ export class Reflector<T extends KObject> {
   private async watch(): Promise<void> {
     if (this.stopped) return;
     let expired = false;
+    let failed = false;
     const query: Record<string, string | boolean> = { resourceVersion: this.rv, allowWatchBookmarks: true };
     if (this.query.fieldSelector) query.fieldSelector = this.query.fieldSelector;
     if (this.query.labelSelector) query.labelSelector = this.query.labelSelector;
@@ -94,7 +95,8 @@ export class Reflector<T extends KObject> {
       (type, raw) => {
         const obj = raw as T & { code?: number };
         if (type === 'ERROR') {
-          expired = obj.code === 410;
+          if (obj.code === 410) expired = true;
+          else failed = true;
           return;
         }
         if (obj.metadata?.resourceVersion) this.rv = obj.metadata.resourceVersion;
@@ -106,9 +108,10 @@ export class Reflector<T extends KObject> {
       },
       (err) => {
         if (this.stopped) return;
-        if (expired || err) {
-          if (err) this.onError(`watch ${this.path}: ${(err as Error).message ?? String(err)}`);
-          this.later(() => void this.relist(), expired ? 0 : 1000);
+        if (expired || failed || err) {
+          if (err || failed) this.onError(`watch ${this.path}: ${err ? ((err as Error).message ?? String(err)) : 'ERROR event'}`);
+          // A 410 relists at once; any other failure after a pause, so a failing server is not hammered.
+          this.later(() => void this.relist(), expired && !failed && !err ? 0 : 1000);
         } else this.later(() => void this.watch().catch(() => this.later(() => void this.relist())), 0);
       },
     );
