@@ -32,7 +32,7 @@ export function apiGroupList(): Record<string, unknown> {
 
 const storageHash = (name: string): string => createHash('sha256').update(`v1/${name}`).digest('base64').slice(0, 11);
 
-const SUBRESOURCE_VERBS: Record<string, string[]> = { log: ['get'], status: ['get', 'patch', 'update'] };
+const SUBRESOURCE_VERBS: Record<string, string[]> = { log: ['get'], status: ['get', 'patch', 'update'], binding: ['create'] };
 
 export function apiResourceList(): Record<string, unknown> {
   const resources: Record<string, unknown>[] = [];

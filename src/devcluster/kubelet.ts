@@ -3,30 +3,21 @@
 // the containers as local processes, restarts them per restartPolicy with back-off, enforces memory limits
 // (OOMKilled), activeDeadlineSeconds, and graceful deletion (SIGTERM, SIGKILL after the grace period), and
 // reports pod status and events the way the real kubelet does.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { containerArgv, resolveContainerEnv, type EnvRuntime } from './container-env.ts';
-import type { EventRecorder, EventSpec } from './events.ts';
+import type { EventSpec } from './events.ts';
+import type { HostChange, KubeletHost } from './kubelet-host.ts';
+import { pullImage, setWaiting, type PullState } from './image-pull.ts';
+import { buildPodStatus, markLostContainers, type ContainerView } from './kubelet-status.ts';
 import { jsonEqual } from './json.ts';
-import type { Faults } from './faults.ts';
 import type { ContainerLog, LogStore } from './logs.ts';
-import { computePhase, kubeletConditions, setCondition, terminatedPhase, type Phase } from './pod-status.ts';
-import { groupRss, spawnContainer, type ContainerProcess, type ProcessExit, type SpawnResult } from './process-runtime.ts';
+import { groupRss, idleProcess, spawnContainer, type ContainerProcess, type ProcessExit, type SpawnResult } from './process-runtime.ts';
 import { parseQuantity } from './quantity.ts';
-import { k8sTime, type Registry } from './registry.ts';
-import { POD_RESOURCE } from './resources.ts';
-import type { StoreEvent } from './store.ts';
-import type {
-  ConfigMapObject,
-  Container,
-  ContainerStateTerminated,
-  ContainerStatus,
-  NodeObject,
-  Pod,
-  PodStatus,
-  SecretObject,
-} from './types.ts';
+import { k8sTime } from './registry.ts';
+import { neverStartsProcess, NO_STARTUP_DELAY, type StartupDelay } from './startup.ts';
+import type { Container, ContainerStateTerminated, NodeObject, Pod } from './types.ts';
 
 export interface KubeletOptions {
   /** Decides which images "exist" (default: all). */
@@ -39,8 +30,6 @@ export interface KubeletOptions {
   inheritEnv: boolean;
   /** Per-pod sandbox directories (each container's default working directory) are created under this. */
   sandboxRoot: string;
-  /** The API server's port, for KUBERNETES_SERVICE_HOST/PORT in containers. */
-  apiPort: () => number;
   /** First crash-loop back-off (real kubelet: 10s), doubling up to maxBackoffMs (real: 300s). */
   restartBackoffMs: number;
   maxBackoffMs: number;
@@ -50,11 +39,15 @@ export interface KubeletOptions {
   configRetryMs: number;
   /** How often process-group memory is sampled against memory limits. */
   oomPollMs: number;
+  /** How long sandbox creation, image pulls and container starts take (default: instant). */
+  startupDelay?: StartupDelay;
+  /** While true the kubelet neither starts, stops nor reports pods (a fault). */
+  paused?: () => boolean;
 }
 
 type RunState = 'waiting' | 'starting' | 'running' | 'terminated';
 
-interface ContainerRuntime {
+interface ContainerRuntime extends ContainerView, PullState {
   name: string;
   init: boolean;
   spec: Container;
@@ -78,6 +71,8 @@ interface ContainerRuntime {
   pullError?: string;
   pullHoldUntil: number;
   pullRetryAt: number;
+  /** When a modelled image pull in progress completes. */
+  pullDoneAt?: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -89,6 +84,8 @@ interface PodRuntime {
   hostIP: string;
   podIP: string;
   startTime: string;
+  /** No container starts before the modelled sandbox creation is over. */
+  sandboxReadyAt: number;
   sandboxDir: string;
   containers: ContainerRuntime[];
   killing: boolean;
@@ -106,12 +103,6 @@ const PASSED_HOST_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'T
 
 const isActive = (c: ContainerRuntime) => c.state === 'running' || c.state === 'starting';
 
-function imageRef(image: string): string {
-  const name = image.split('@')[0];
-  const qualified = name.includes('/') ? (name.split('/')[0].includes('.') ? name : `docker.io/${name}`) : `docker.io/library/${name}`;
-  return `${qualified.replace(/:[^/:]+$/, '')}@sha256:${createHash('sha256').update(image).digest('hex')}`;
-}
-
 export class ProcessKubelet {
   private readonly pods = new Map<string, PodRuntime>();
   private readonly queue = new Map<string, { ns: string; name: string }>();
@@ -122,17 +113,18 @@ export class ProcessKubelet {
   private stopped = false;
   private unsubscribe: () => void = () => {};
   private oomTimer?: NodeJS.Timeout;
+  private readonly delay: StartupDelay;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly host: KubeletHost,
     private readonly logs: LogStore,
-    private readonly recorder: EventRecorder,
-    private readonly faults: Faults,
     private readonly opts: KubeletOptions,
-  ) {}
+  ) {
+    this.delay = opts.startupDelay ?? NO_STARTUP_DELAY;
+  }
 
   private get paused(): boolean {
-    return this.faults.config.kubeletPaused;
+    return this.opts.paused?.() ?? false;
   }
 
   /** Pod processes live in their own process groups: make sure they do not outlive this process. */
@@ -143,7 +135,7 @@ export class ProcessKubelet {
   start(): void {
     process.on('exit', this.killAllOnExit);
     mkdirSync(this.opts.sandboxRoot, { recursive: true });
-    this.unsubscribe = this.registry.store.subscribe((e) => this.onEvent(e));
+    this.unsubscribe = this.host.subscribe((c) => this.onChange(c));
     this.resyncAll();
     this.oomTimer = setInterval(() => this.checkMemory(), this.opts.oomPollMs);
     this.oomTimer.unref();
@@ -151,7 +143,7 @@ export class ProcessKubelet {
 
   /** Queues every pod for a sync (on start and on resume). */
   resyncAll(): void {
-    for (const o of this.registry.store.list('pods')) this.enqueue(o.metadata.namespace!, o.metadata.name!, o.metadata.uid!);
+    for (const o of this.host.pods()) this.enqueue(o.metadata.namespace!, o.metadata.name!, o.metadata.uid!);
     for (const rt of this.pods.values()) this.enqueue(rt.ns, rt.name, rt.uid);
   }
 
@@ -174,14 +166,13 @@ export class ProcessKubelet {
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 
-  private onEvent(e: StoreEvent): void {
-    const o = e.object;
-    if (e.resource === 'pods') {
-      this.enqueue(o.metadata.namespace!, o.metadata.name!, o.metadata.uid!);
-    } else if ((e.resource === 'configmaps' || e.resource === 'secrets') && e.type !== 'DELETED') {
+  private onChange(ch: HostChange): void {
+    if (ch.kind === 'pod') {
+      this.enqueue(ch.ns, ch.name, ch.uid);
+    } else {
       // A ConfigMap/Secret a waiting container needs may have arrived.
       for (const rt of this.pods.values()) {
-        if (rt.ns === o.metadata.namespace && rt.containers.some((c) => c.state === 'waiting' && c.waiting.reason === 'CreateContainerConfigError')) {
+        if (rt.ns === ch.ns && rt.containers.some((c) => c.state === 'waiting' && c.waiting.reason === 'CreateContainerConfigError')) {
           this.enqueue(rt.ns, rt.name, rt.uid);
         }
       }
@@ -217,18 +208,18 @@ export class ProcessKubelet {
   }
 
   private node(name: string): NodeObject | undefined {
-    return this.registry.store.get('nodes', undefined, name) as NodeObject | undefined;
+    return this.host.node(name);
   }
 
   private event(rt: PodRuntime, pod: Pod, e: Omit<EventSpec, 'component' | 'host'>, c?: ContainerRuntime): void {
     const fieldPath = c ? `spec.${c.init ? 'initContainers' : 'containers'}{${c.name}}` : undefined;
-    this.recorder.record(pod, { ...e, component: 'kubelet', host: rt.node, fieldPath });
+    this.host.recordEvent(pod, { ...e, component: 'kubelet', host: rt.node, fieldPath });
   }
 
   // ---- pod lifecycle ---------------------------------------------------------------------------------------
 
   private syncPod(uid: string, ns: string, name: string): void {
-    const pod = this.registry.store.get('pods', ns, name) as Pod | undefined;
+    const pod = this.host.pod(ns, name);
     let rt = this.pods.get(uid);
     if (!pod || pod.metadata.uid !== uid) {
       if (rt) this.podGone(rt);
@@ -241,6 +232,11 @@ export class ProcessKubelet {
     if (!rt) {
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
       rt = this.createRuntime(pod, node);
+      // Containers that already ran under an earlier kubelet process died with it: fail, never run twice.
+      if (markLostContainers(pod, rt.containers)) {
+        rt.startTime = pod.status?.startTime ?? rt.startTime;
+        rt.failure = { reason: 'ContainersLost', message: 'The dev kubelet that ran this pod stopped; its container processes ended with it' };
+      }
     }
     const now = Date.now();
     if (pod.metadata.deletionTimestamp) return this.syncTerminating(rt, pod, now);
@@ -283,6 +279,7 @@ export class ProcessKubelet {
       hostIP: addrs.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1',
       podIP: this.allocateIp(),
       startTime: k8sTime(),
+      sandboxReadyAt: Date.now() + this.delay.sandboxMs,
       sandboxDir,
       containers: [...(pod.spec.initContainers ?? []).map((c) => mk(c, true)), ...pod.spec.containers.map((c) => mk(c, false))],
       killing: false,
@@ -375,68 +372,20 @@ export class ProcessKubelet {
     }, Math.max(0, delayMs));
   }
 
-  private setWaiting(c: ContainerRuntime, reason: string, message?: string): boolean {
-    const changed = c.waiting.reason !== reason || c.waiting.message !== message;
-    c.state = 'waiting';
-    c.waiting = message ? { reason, message } : { reason };
-    return changed;
-  }
 
   /** Image "pull" per pull policy and the image rule; false while the image is not available. */
   private pullImage(rt: PodRuntime, pod: Pod, c: ContainerRuntime, now: number): boolean {
-    const image = c.spec.image ?? '';
-    if (c.waiting.reason === 'ErrImagePull') {
-      if (now < c.pullHoldUntil) {
-        this.armTimer(rt, c, c.pullHoldUntil - now);
-        return false;
-      }
-      this.setWaiting(c, 'ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${c.pullError}`);
-      this.event(rt, pod, { type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${image}"` }, c);
-      this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' }, c);
-      this.armTimer(rt, c, c.pullRetryAt - now);
-      return false;
-    }
-    if (c.waiting.reason === 'ImagePullBackOff' && now < c.pullRetryAt) {
-      this.armTimer(rt, c, c.pullRetryAt - now);
-      return false;
-    }
     const cache = this.nodeImages.get(rt.node) ?? new Set<string>();
     this.nodeImages.set(rt.node, cache);
-    const exists = this.opts.imageRule(image);
-    const policy = c.spec.imagePullPolicy ?? 'IfNotPresent';
-    if (policy === 'Never' || (policy === 'IfNotPresent' && cache.has(image))) {
-      if (exists) {
-        this.event(rt, pod, { type: 'Normal', reason: 'Pulled', message: `Container image "${image}" already present on machine` }, c);
-        c.imageReady = true;
-        c.imageID = imageRef(image);
-        return true;
-      }
-      if (this.setWaiting(c, 'ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`)) {
-        this.event(rt, pod, { type: 'Warning', reason: 'ErrImageNeverPull', message: `Container image "${image}" is not present with pull policy of Never` }, c);
-        this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: 'Error: ErrImageNeverPull' }, c);
-      }
-      this.armTimer(rt, c, this.opts.imagePullBackoffMs);
-      return false;
-    }
-    this.event(rt, pod, { type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` }, c);
-    if (exists) {
-      cache.add(image);
-      this.event(rt, pod, { type: 'Normal', reason: 'Pulled', message: `Successfully pulled image "${image}" in 0s (0s including waiting). Image size: 0 bytes.` }, c);
-      c.imageReady = true;
-      c.imageID = imageRef(image);
-      return true;
-    }
-    c.pullFailures++;
-    const ref = imageRef(image).split('@')[0];
-    c.pullError = `rpc error: code = NotFound desc = failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": ${ref}: not found`;
-    this.setWaiting(c, 'ErrImagePull', c.pullError);
-    this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: `Failed to pull image "${image}": ${c.pullError}` }, c);
-    this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' }, c);
-    const backoff = Math.min(this.opts.imagePullBackoffMs * 2 ** (c.pullFailures - 1), this.opts.maxBackoffMs);
-    c.pullRetryAt = now + backoff;
-    c.pullHoldUntil = now + Math.min(1000, backoff / 2);
-    this.armTimer(rt, c, c.pullHoldUntil - now);
-    return false;
+    return pullImage(c, now, {
+      nodeImages: cache,
+      imageRule: this.opts.imageRule,
+      pullMs: this.delay.pullMs,
+      backoffMs: this.opts.imagePullBackoffMs,
+      maxBackoffMs: this.opts.maxBackoffMs,
+      event: (e) => this.event(rt, pod, e, c),
+      arm: (ms) => this.armTimer(rt, c, ms),
+    });
   }
 
   private baseEnv(rt: PodRuntime): Record<string, string> {
@@ -448,18 +397,19 @@ export class ProcessKubelet {
     }
     env.PATH ??= DEFAULT_PATH;
     env.HOSTNAME = rt.name;
-    const port = String(this.opts.apiPort());
-    env.KUBERNETES_SERVICE_HOST = '127.0.0.1';
-    env.KUBERNETES_SERVICE_PORT = port;
-    env.KUBERNETES_PORT = `tcp://127.0.0.1:${port}`;
+    const api = this.host.apiEndpoint();
+    env.KUBERNETES_SERVICE_HOST = api.host;
+    env.KUBERNETES_SERVICE_PORT = String(api.port);
+    env.KUBERNETES_PORT = `tcp://${api.host}:${api.port}`;
     Object.assign(env, this.opts.env);
     if (this.opts.pathPrepend.length) env.PATH = [...this.opts.pathPrepend, env.PATH].join(path.delimiter);
     return env;
   }
 
   private tryStart(rt: PodRuntime, pod: Pod, c: ContainerRuntime, now: number): void {
-    if (now < c.nextStartAt) {
-      this.armTimer(rt, c, c.nextStartAt - now);
+    const gate = Math.max(c.nextStartAt, rt.sandboxReadyAt);
+    if (now < gate) {
+      this.armTimer(rt, c, gate - now);
       return;
     }
     if (!c.imageReady && !this.pullImage(rt, pod, c, now)) return;
@@ -471,13 +421,12 @@ export class ProcessKubelet {
       nodeCpu: parseQuantity(node?.status.allocatable.cpu ?? '0') ?? 0,
       nodeMemory: parseQuantity(node?.status.allocatable.memory ?? '0') ?? 0,
     };
-    const store = this.registry.store;
     const resolved = resolveContainerEnv(pod, c.spec, {
-      configMap: (ns, name) => store.get('configmaps', ns, name) as ConfigMapObject | undefined,
-      secret: (ns, name) => store.get('secrets', ns, name) as SecretObject | undefined,
+      configMap: (ns, name) => this.host.configMap(ns, name),
+      secret: (ns, name) => this.host.secret(ns, name),
     }, envRt);
     if (!resolved.ok) {
-      if (this.setWaiting(c, 'CreateContainerConfigError', resolved.message)) {
+      if (setWaiting(c, 'CreateContainerConfigError', resolved.message)) {
         this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: `Error: ${resolved.message}` }, c);
       }
       this.armTimer(rt, c, this.opts.configRetryMs);
@@ -487,7 +436,7 @@ export class ProcessKubelet {
     const argv = containerArgv(c.spec, env);
     if (argv.length === 0) {
       const msg = 'failed to generate container spec: no command specified (the Floe dev cluster runs containers as local processes and has no image entrypoint: set command)';
-      if (this.setWaiting(c, 'CreateContainerError', msg)) {
+      if (setWaiting(c, 'CreateContainerError', msg)) {
         this.event(rt, pod, { type: 'Warning', reason: 'Failed', message: `Error: ${msg}` }, c);
       }
       this.armTimer(rt, c, Math.max(this.opts.restartBackoffMs, 1000));
@@ -500,13 +449,17 @@ export class ProcessKubelet {
     this.event(rt, pod, { type: 'Normal', reason: 'Created', message: `Created container ${c.name}` }, c);
     const log = this.logs.start(rt.uid, c.name);
     const cwd = c.spec.workingDir || rt.sandboxDir;
-    void spawnContainer({ argv, env, cwd, onOutput: (chunk, stream) => log.append(chunk, stream) }).then((res) =>
-      this.onSpawned(rt, c, res, log),
-    );
+    // A container the pod marks as never starting its process is Running with nothing in it (a fault).
+    const spawn = (): Promise<SpawnResult> =>
+      neverStartsProcess(pod, c.name)
+        ? Promise.resolve({ ok: true, proc: idleProcess() })
+        : spawnContainer({ argv, env, cwd, onOutput: (chunk, stream) => log.append(chunk, stream) });
+    const started = this.delay.containerStartMs > 0 ? new Promise<void>((r) => setTimeout(r, this.delay.containerStartMs)).then(spawn) : spawn();
+    void started.then((res) => this.onSpawned(rt, c, res, log));
   }
 
   private onSpawned(rt: PodRuntime, c: ContainerRuntime, res: SpawnResult, log: ContainerLog): void {
-    const pod = this.registry.store.get('pods', rt.ns, rt.name) as Pod | undefined;
+    const pod = this.host.pod(rt.ns, rt.name);
     if (!res.ok) {
       log.close();
       c.state = 'terminated';
@@ -555,7 +508,7 @@ export class ProcessKubelet {
   private checkMemory(): void {
     const watched = new Map<number, ContainerRuntime>();
     for (const rt of this.pods.values()) {
-      for (const c of rt.containers) if (c.proc && c.memLimit !== undefined && !c.oomKilled) watched.set(c.proc.pid, c);
+      for (const c of rt.containers) if (c.proc && c.proc.pid > 0 && c.memLimit !== undefined && !c.oomKilled) watched.set(c.proc.pid, c);
     }
     if (watched.size === 0) return;
     for (const [pgid, rss] of groupRss(new Set(watched.keys()))) {
@@ -598,7 +551,7 @@ export class ProcessKubelet {
     }
     rt.deletionDone = true;
     this.writeStatus(rt, pod, true);
-    this.registry.finishPodDeletion(rt.ns, rt.name, rt.uid);
+    this.host.finishDeletion(pod);
   }
 
   /** The pod left the API (deleted, or force-deleted): kill what is left and clean up once it is gone. */
@@ -621,7 +574,7 @@ export class ProcessKubelet {
     this.pods.delete(rt.uid);
     this.usedIps.delete(rt.podIP);
     this.logs.dropPod(rt.uid);
-    this.recorder.forgetPod(rt.uid);
+    this.host.forgetPod(rt.uid);
     try {
       rmSync(rt.sandboxDir, { recursive: true, force: true });
     } catch {
@@ -631,58 +584,14 @@ export class ProcessKubelet {
 
   // ---- status ----------------------------------------------------------------------------------------------
 
-  private containerStatus(c: ContainerRuntime): ContainerStatus {
-    const s: ContainerStatus = {
-      name: c.name,
-      state: {},
-      lastState: c.lastTerminated ? { terminated: c.lastTerminated } : {},
-      ready: c.state === 'running',
-      restartCount: c.restartCount,
-      image: c.spec.image ?? '',
-      imageID: c.imageID ?? '',
-      started: c.state === 'running',
-    };
-    if (c.containerID) s.containerID = c.containerID;
-    if (c.state === 'running') s.state.running = { startedAt: c.startedAt };
-    else if (c.state === 'terminated') s.state.terminated = c.terminated!;
-    else if (c.state === 'starting') s.state.waiting = { reason: 'ContainerCreating' };
-    else s.state.waiting = c.waiting;
-    return s;
-  }
-
   private writeStatus(rt: PodRuntime, pod: Pod, deleted = false): void {
     if (rt.gone) return;
-    const now = k8sTime();
-    const inits = rt.containers.filter((c) => c.init).map((c) => this.containerStatus(c));
-    const mains = rt.containers.filter((c) => !c.init).map((c) => this.containerStatus(c));
-    let phase: Phase;
-    if (rt.failure) phase = 'Failed';
-    else if (deleted) phase = pod.status?.phase === 'Succeeded' ? 'Succeeded' : terminatedPhase([...inits, ...mains].filter((s) => s.state.terminated));
-    else phase = computePhase(pod.spec.restartPolicy ?? 'Always', inits, mains);
-    const conditions = kubeletConditions(pod.status?.conditions, phase, inits, mains, !rt.finished, now);
-    if (!conditions.some((c) => c.type === 'PodScheduled')) conditions.push(setCondition(undefined, 'PodScheduled', { status: 'True' }, now));
-    const status: PodStatus = { phase, conditions };
-    if (rt.failure) {
-      status.message = rt.failure.message;
-      status.reason = rt.failure.reason;
-    }
-    status.hostIP = rt.hostIP;
-    status.hostIPs = [{ ip: rt.hostIP }];
-    status.podIP = rt.podIP;
-    status.podIPs = [{ ip: rt.podIP }];
-    status.startTime = rt.startTime;
-    if (inits.length) status.initContainerStatuses = inits;
-    status.containerStatuses = mains;
-    status.qosClass = pod.status?.qosClass;
-    if (phase === 'Succeeded' || phase === 'Failed') {
-      if (!rt.containers.some(isActive)) {
-        rt.finished = true;
-        this.clearPodTimers(rt);
-      }
+    const { status, finished } = buildPodStatus(pod, rt.containers, { ...rt, deleted });
+    if (finished && !rt.containers.some(isActive)) {
+      rt.finished = true;
+      this.clearPodTimers(rt);
     }
     if (jsonEqual(status, pod.status)) return;
-    const next = structuredClone(pod);
-    next.status = status;
-    this.registry.internalUpdate(POD_RESOURCE, next);
+    this.host.writeStatus(pod, status);
   }
 }

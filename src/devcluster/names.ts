@@ -48,7 +48,8 @@ export function isQualifiedName(v: string): string[] {
   }
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part must be no more than 63 characters');
-  if (name.length > 0 && !QUALIFIED_NAME_PART.test(name)) errs.push(QUALIFIED_PART_MSG);
+  // As apimachinery: an empty name part fails the pattern too (two causes).
+  if (!QUALIFIED_NAME_PART.test(name)) errs.push(QUALIFIED_PART_MSG);
   return errs;
 }
 

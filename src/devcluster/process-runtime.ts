@@ -107,6 +107,23 @@ export function spawnContainer(spec: SpawnSpec): Promise<SpawnResult> {
   });
 }
 
+/**
+ * A container whose process never starts: the runtime reports it running, nothing runs, and it ends only
+ * when signalled (SIGTERM as a process that exits on it, 143; SIGKILL 137). It has no process group (pid -1).
+ */
+export function idleProcess(): ContainerProcess {
+  let end!: (e: ProcessExit) => void;
+  const exited = new Promise<ProcessExit>((r) => (end = r));
+  return {
+    pid: -1,
+    exited,
+    signal(sig) {
+      const n = signalNumber(sig);
+      end({ exitCode: 128 + n, signal: n });
+    },
+  };
+}
+
 /** Sum of VmRSS (bytes) per process group, for the given group ids, from one pass over /proc. */
 export function groupRss(pgids: ReadonlySet<number>): Map<number, number> {
   const out = new Map<number, number>();

@@ -42,3 +42,33 @@ export function formatBytes(bytes: number): string {
   }
   return String(bytes);
 }
+
+type Json = Record<string, unknown>;
+const asRecord = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
+
+/**
+ * The first quantity in an object that does not parse, with its field path: the real API server parses
+ * quantities while decoding JSON, so a malformed one is a 400 decoding error, not a 422 validation cause.
+ */
+export function malformedQuantity(kind: string, obj: Json): { field: string; value: string } | undefined {
+  const maps: [string, unknown][] = [];
+  const spec = asRecord(obj.spec);
+  if (kind === 'Pod' && spec) {
+    for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+      const cs = Array.isArray(spec[list]) ? (spec[list] as unknown[]) : [];
+      cs.forEach((c, i) => {
+        const r = asRecord(asRecord(c)?.resources);
+        for (const k of ['limits', 'requests']) maps.push([`spec.${list}[${i}].resources.${k}`, r?.[k]]);
+      });
+    }
+    maps.push(['spec.overhead', spec.overhead]);
+  }
+  const status = asRecord(obj.status);
+  if (kind === 'Node' && status) for (const k of ['capacity', 'allocatable']) maps.push([`status.${k}`, status[k]]);
+  for (const [field, m] of maps) {
+    for (const [name, v] of Object.entries(asRecord(m) ?? {})) {
+      if (typeof v === 'string' && parseQuantity(v) === null) return { field: `${field}[${name}]`, value: v };
+    }
+  }
+  return undefined;
+}

@@ -6,21 +6,15 @@ import { parse as parseYaml } from 'yaml';
 import type { Faults } from './faults.ts';
 import { jsonEqual } from './json.ts';
 import { generatedName } from './names.ts';
+import { malformedQuantity, QUANTITY_REGEX_TEXT } from './quantity.ts';
+import { appliedFields, applyConflicts, recordWrite, releasedFields, removeFields, type Writer } from './managed-fields.ts';
 import { jsonPatch, mergePatch, mergeStrategic, PatchError } from './patch.ts';
 import { NAMESPACE_RESOURCE, POD_RESOURCE, RESOURCES, type ResourceDef } from './resources.ts';
 import { typeProblems, unknownFields } from './schema-check.ts';
 import {
-  matchesFields,
-  matchesLabels,
-  parseFieldSelector,
-  parseLabelSelector,
-  SelectorError,
-  type FieldSelector,
-  type LabelSelector,
-} from './selectors.ts';
-import {
   ApiError,
   alreadyExists,
+  applyConflict,
   badRequest,
   expired,
   forbidden,
@@ -45,7 +39,21 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: FieldValidation;
   fieldManager?: string;
+  /** Server-side apply: take over fields other managers own instead of answering a conflict. */
+  force?: boolean;
+  /** Names the field manager of a write without fieldManager, as the API server does (its prefix before '/'). */
+  userAgent?: string;
+  /** Set by apply: the fields the applied configuration sets (the write is an Apply, not an Update). */
+  appliedFields?: ReadonlySet<string>;
 }
+
+/** The field manager of a write, as the API server names it. */
+export function writer(wo: WriteOptions, subresource?: 'status'): Writer {
+  const manager = wo.fieldManager || (wo.userAgent ?? '').split('/')[0].slice(0, 128) || 'unknown';
+  return { manager, operation: wo.appliedFields ? 'Apply' : 'Update', subresource, time: k8sTime() };
+}
+
+const withoutTimes = (mf: unknown) => (Array.isArray(mf) ? mf.map((e) => ({ ...(e as object), time: undefined })) : mf);
 
 export interface WriteResult {
   object: KObject;
@@ -85,11 +93,6 @@ export interface PodCreation {
   time: string;
 }
 
-export interface Selectors {
-  labels: LabelSelector;
-  fields: FieldSelector;
-}
-
 /** Kubernetes timestamps have second precision. */
 export const k8sTime = (d: Date = new Date()): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -97,6 +100,9 @@ const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const CONTINUE_EXPIRED =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 const LIST_TOO_OLD = 'The resourceVersion for the provided list is too old.';
+
+import { decodeContinue, encodeContinue, parseRv, parseSelectors, selectorMatches } from './list-query.ts';
+export { parseRv, parseSelectors, selectorMatches, type Selectors } from './list-query.ts';
 
 export const PATCH_TYPES = [
   'application/json-patch+json',
@@ -107,43 +113,6 @@ export const PATCH_TYPES = [
 
 function keyOf(o: KObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
-
-export function parseSelectors(def: ResourceDef, labelSelector?: string, fieldSelector?: string): Selectors {
-  try {
-    return {
-      labels: parseLabelSelector(labelSelector ?? ''),
-      fields: parseFieldSelector(fieldSelector ?? '', def.fieldLabels),
-    };
-  } catch (e) {
-    if (e instanceof SelectorError) throw badRequest(e.message);
-    throw e;
-  }
-}
-
-export function selectorMatches(def: ResourceDef, sel: Selectors, obj: KObject): boolean {
-  return matchesLabels(sel.labels, obj.metadata.labels) && (sel.fields.length === 0 || matchesFields(sel.fields, def.fields(obj)));
-}
-
-function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
-}
-
-function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const d = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
-    if (typeof d.rv === 'number' && typeof d.start === 'string') return { rv: d.rv, start: d.start };
-  } catch {
-    // fall through
-  }
-  throw badRequest(`continue key is not valid: ${JSON.stringify(token)}`);
-}
-
-/** Parses a resourceVersion query value; "" → undefined. */
-export function parseRv(v: string | undefined, what = 'resourceVersion'): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (!/^[0-9]+$/.test(v)) throw badRequest(`${what}: Invalid value: ${JSON.stringify(v)}: must be a non-negative integer`);
-  return Number(v);
 }
 
 /** Drops server-managed or conflicting identity from a client body before it becomes a stored object. */
@@ -249,6 +218,10 @@ export class Registry {
     if (types.length) {
       throw badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: ${types.join('; ')}`);
     }
+    if (malformedQuantity(def.kind, body)) {
+      // v1.32's wording (v1.20's JSON decoder added the byte offset and context around the value).
+      throw badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: quantities must match the regular expression '${QUANTITY_REGEX_TEXT}'`);
+    }
     const warnings: string[] = [];
     if (fieldValidation !== 'Ignore') {
       const unknown = unknownFields(def.kind, body);
@@ -304,6 +277,7 @@ export class Registry {
     if (this.store.get(def.name, obj.metadata.namespace, obj.metadata.name!)) throw alreadyExists(def.name, obj.metadata.name!);
     obj.metadata.uid = randomUUID();
     obj.metadata.creationTimestamp = k8sTime();
+    obj.metadata.managedFields = recordWrite(undefined, obj, def.patchSchema, writer(wo), wo.appliedFields as Set<string> | undefined);
     if (wo.dryRun) return { object: obj, warnings };
     const stored = this.store.create(def.name, obj);
     if (def === POD_RESOURCE) {
@@ -364,13 +338,16 @@ export class Registry {
         if (prev.metadata[k] !== undefined) meta[k] = prev.metadata[k];
         else delete meta[k];
       }
-      delete next.metadata.managedFields;
+      // Clients cannot write managedFields directly here; the write's own entry is recorded below.
+      next.metadata.managedFields = prev.metadata.managedFields;
       def.prepareUpdate(next, prev);
       const errs = def.validateUpdate(next, prev);
       if (errs.length) throw invalid(def.kind, name, errs);
     }
     next.metadata.resourceVersion = prev.metadata.resourceVersion;
-    if (sameIgnoringRv(next, prev)) return { object: prev, warnings };
+    next.metadata.managedFields = recordWrite(prev, next, def.patchSchema, writer(wo, subresource), wo.appliedFields as Set<string> | undefined);
+    const noChange = sameIgnoringRv({ ...next, metadata: { ...next.metadata, managedFields: undefined } }, { ...prev, metadata: { ...prev.metadata, managedFields: undefined } });
+    if (noChange && jsonEqual(withoutTimes(next.metadata.managedFields), withoutTimes(prev.metadata.managedFields))) return { object: prev, warnings };
     if (wo.dryRun) return { object: next, warnings };
     const stored = this.store.update(def.name, next);
     this.maybeFinalize(def, stored);
@@ -409,6 +386,10 @@ export class Registry {
       if (e instanceof PatchError) throw invalid(def.kind, name, [invalidField('patch', patchBody.slice(0, 200), e.message)]);
       throw e;
     }
+    return this.replacePatched(def, ns, name, prev, patched, wo, subresource);
+  }
+
+  private replacePatched(def: ResourceDef, ns: string | undefined, name: string, prev: KObject, patched: unknown, wo: WriteOptions, subresource?: 'status'): WriteResult {
     if (!isRecord(patched)) throw badRequest('the patch did not produce an object');
     const { obj, warnings } = this.checkBody(def, patched, wo.fieldValidation ?? 'Warn');
     if (obj.metadata.name !== name) throw badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`);
@@ -419,8 +400,10 @@ export class Registry {
   }
 
   /**
-   * Server-side apply, approximated: creates the object when missing, else strategic-merges the applied
-   * configuration into it. Field ownership (managedFields, conflicts between managers) is not tracked.
+   * Server-side apply: creates the object when missing, else merges the applied configuration into it with
+   * field ownership (managed-fields.ts): a field another manager owns and the apply would change is a 409
+   * FieldManagerConflict unless `force`; fields this manager applied before and no longer applies, and that
+   * nobody else owns, are removed. The merge itself is the strategic merge (the same list keys).
    */
   private apply(def: ResourceDef, ns: string | undefined, name: string, body: string, wo: WriteOptions): WriteResult {
     if (!wo.fieldManager) {
@@ -434,11 +417,22 @@ export class Registry {
     }
     if (!isRecord(doc)) throw badRequest('an apply patch must be an object');
     const existing = this.store.get(def.name, def.namespaced ? ns : undefined, name);
+    const awo: WriteOptions = { ...wo, appliedFields: appliedFields(doc, def.patchSchema) };
     if (!existing) {
-      const r = this.create(def, ns, { ...doc, metadata: { ...(isRecord(doc.metadata) ? doc.metadata : {}), name } }, wo);
+      const r = this.create(def, ns, { ...doc, metadata: { ...(isRecord(doc.metadata) ? doc.metadata : {}), name } }, awo);
       return { ...r, created: true };
     }
-    return this.patch(def, ns, name, 'application/strategic-merge-patch+json', JSON.stringify(doc), wo);
+    const conflicts = applyConflicts(existing, doc, def.patchSchema, wo.fieldManager);
+    if (conflicts.length && !wo.force) throw applyConflict(conflicts);
+    let merged: unknown;
+    try {
+      merged = mergeStrategic(existing, doc, def.patchSchema);
+    } catch (e) {
+      if (e instanceof PatchError) throw invalid(def.kind, name, [invalidField('patch', body.slice(0, 200), e.message)]);
+      throw e;
+    }
+    if (isRecord(merged)) removeFields(merged, releasedFields(existing, awo.appliedFields as Set<string>, wo.fieldManager), def.patchSchema);
+    return this.replacePatched(def, ns, name, existing, merged, awo);
   }
 
   /**
@@ -477,11 +471,9 @@ export class Registry {
       if (!pod.spec.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
       const curGrace = pod.metadata.deletionGracePeriodSeconds;
       if (pod.metadata.deletionTimestamp && curGrace !== undefined && grace >= curGrace) return result(cur, false);
+      const marked = this.markDeleting(cur, grace);
       if (grace === 0 && !cur.metadata.finalizers?.length) return result(this.store.remove(def.name, ns, name)!, true);
-      const next = structuredClone(cur);
-      next.metadata.deletionTimestamp = k8sTime(new Date(Date.now() + grace * 1000));
-      next.metadata.deletionGracePeriodSeconds = grace;
-      return result(this.store.update(def.name, next), false);
+      return result(marked, false);
     }
     if (cur.metadata.finalizers?.length) {
       if (cur.metadata.deletionTimestamp) return result(cur, false);
@@ -539,12 +531,51 @@ export class Registry {
     this.store.remove('namespaces', undefined, ns);
   }
 
+  /**
+   * A graceful deletion's first step, as the real registry does even for a grace period of 0: the pod is
+   * stored with deletionTimestamp (now + grace) and deletionGracePeriodSeconds (a MODIFIED event), so the
+   * DELETED event that may follow carries both.
+   */
+  private markDeleting(cur: KObject, grace: number): KObject {
+    const next = structuredClone(cur);
+    next.metadata.deletionTimestamp = k8sTime(new Date(Date.now() + grace * 1000));
+    next.metadata.deletionGracePeriodSeconds = grace;
+    return this.store.update(POD_RESOURCE.name, next);
+  }
+
   /** Removes an object whose deletion is pending once nothing holds it any more. */
   private maybeFinalize(def: ResourceDef, obj: KObject): void {
     if (!obj.metadata.deletionTimestamp || obj.metadata.finalizers?.length) return;
     if (def === NAMESPACE_RESOURCE) return;
     if (def === POD_RESOURCE && obj.metadata.deletionGracePeriodSeconds !== 0) return;
     this.store.remove(def.name, obj.metadata.namespace, obj.metadata.name!);
+  }
+
+  /**
+   * POST pods/{name}/binding, as the scheduler assigns a pod: sets spec.nodeName and PodScheduled=True;
+   * 409 when the pod is already assigned. Answers a Success Status.
+   */
+  bindPod(ns: string, name: string, body: unknown): Status {
+    const cur = this.get(POD_RESOURCE, ns, name) as Pod;
+    const b = isRecord(body) ? body : {};
+    const target = isRecord(b.target) ? b.target : {};
+    const node = typeof target.name === 'string' ? target.name : '';
+    const meta = isRecord(b.metadata) ? b.metadata : {};
+    if (!node) throw invalid('Binding', name, [{ type: 'FieldValueRequired', field: 'target.name', detail: '' }]);
+    if (typeof meta.uid === 'string' && meta.uid !== cur.metadata.uid) {
+      throw conflict('pods', name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${cur.metadata.uid}`);
+    }
+    if (cur.metadata.deletionTimestamp) throw conflict('pods', name, `pod ${name} is being deleted, cannot be assigned to a host`);
+    if (cur.spec.nodeName) throw conflict('pods', name, `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
+    const next = structuredClone(cur);
+    next.spec.nodeName = node;
+    const now = k8sTime();
+    const conds = (next.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    const old = cur.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : now });
+    next.status = { ...(next.status ?? {}), conditions: conds };
+    this.store.update(POD_RESOURCE.name, next);
+    return successStatus({ name, kind: 'pods' });
   }
 
   // ---- internal writes (kubelet, scheduler, event recorder) ---------------------------------------------------
@@ -566,14 +597,8 @@ export class Registry {
   finishPodDeletion(ns: string, name: string, uid: string): void {
     const cur = this.store.get('pods', ns, name);
     if (!cur || cur.metadata.uid !== uid) return;
-    if (!cur.metadata.finalizers?.length) {
-      this.store.remove('pods', ns, name);
-      return;
-    }
-    if (cur.metadata.deletionGracePeriodSeconds !== 0) {
-      const next = structuredClone(cur);
-      next.metadata.deletionGracePeriodSeconds = 0;
-      this.store.update('pods', next);
-    }
+    // The kubelet's DELETE with grace 0 shortens the pending deletion (MODIFIED), then the pod goes (DELETED).
+    if (cur.metadata.deletionGracePeriodSeconds !== 0) this.markDeleting(cur, 0);
+    if (!cur.metadata.finalizers?.length) this.store.remove('pods', ns, name);
   }
 }

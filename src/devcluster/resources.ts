@@ -59,7 +59,7 @@ const pods: ResourceDef = {
   namespaced: true,
   shortNames: ['po'],
   verbs: ALL_VERBS,
-  subresources: ['log', 'status'],
+  subresources: ['binding', 'log', 'status'],
   categories: ['all'],
   fieldLabels: new Set([
     'metadata.name',
@@ -234,7 +234,8 @@ const nodes: ResourceDef = {
   kind: 'Node',
   namespaced: false,
   shortNames: ['no'],
-  verbs: ['get', 'list', 'patch', 'update', 'watch'],
+  // Created by kubelets registering (`floe dev kubelet` attached to the dev cluster), as on a real server.
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: ['status'],
   fieldLabels: new Set(['metadata.name', 'spec.unschedulable']),
   fields: (o) => ({
@@ -243,7 +244,6 @@ const nodes: ResourceDef = {
   }),
   patchSchema: NODE_PATCH_SCHEMA,
   returnDeletedObject: true,
-  clientReadOnly: true,
   validate: (o) => validateObjectMeta(o.metadata, false, 'subdomain'),
   validateUpdate: (o) => validateObjectMeta(o.metadata, false, 'subdomain'),
   prepareCreate: () => {},

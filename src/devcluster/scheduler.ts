@@ -23,6 +23,8 @@ export class Scheduler {
     private readonly registry: Registry,
     private readonly recorder: EventRecorder,
     private readonly faults: Faults,
+    /** A scheduling cycle starts this long after a pod arrives (the real scheduler's queue and cycle). */
+    private readonly delayMs = 0,
   ) {}
 
   start(): void {
@@ -67,12 +69,14 @@ export class Scheduler {
   private kick(): void {
     if (this.kicked || this.stopped) return;
     this.kicked = true;
-    setImmediate(() => {
+    const pass = () => {
       this.kicked = false;
       if (this.stopped || this.faults.config.kubeletPaused || !this.dirty) return;
       this.dirty = false;
       this.schedulePass();
-    });
+    };
+    if (this.delayMs > 0) setTimeout(pass, this.delayMs).unref();
+    else setImmediate(pass);
   }
 
   private schedulePass(): void {

@@ -5,7 +5,8 @@ import http from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { apiGroupList, apiResourceList, apiVersions, openApiV2, openApiV3CoreV1Json, openApiV3Root, versionInfo } from './discovery.ts';
 import { parseFaultPatch, type Faults } from './faults.ts';
-import { renderEntry, selectEntries, type LogStore } from './logs.ts';
+import type { LogStore } from './logs.ts';
+import { serveLogs } from './log-serving.ts';
 import { decodeK8sProtobuf } from './protobuf.ts';
 import type { DeleteOptions, FieldValidation, ListQuery, Registry, WriteOptions, WriteResult } from './registry.ts';
 import { POD_RESOURCE, resourceByName, type ResourceDef } from './resources.ts';
@@ -117,14 +118,14 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return Number(v);
 }
 
-function writeOptions(q: URLSearchParams): WriteOptions {
+function writeOptions(q: URLSearchParams, userAgent?: string): WriteOptions {
   const dryRun = q.getAll('dryRun');
   if (dryRun.some((d) => d !== 'All')) throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(dryRun.join(','))}: supported values: "All"`);
   const fv = q.get('fieldValidation') ?? 'Warn';
   const known: Record<string, FieldValidation> = { strict: 'Strict', warn: 'Warn', ignore: 'Ignore' };
   const fieldValidation = known[fv.toLowerCase()];
   if (!fieldValidation) throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(fv)}: supported values: "Ignore", "Strict", "Warn"`);
-  return { dryRun: dryRun.length > 0, fieldValidation, fieldManager: q.get('fieldManager') ?? undefined };
+  return { dryRun: dryRun.length > 0, fieldValidation, fieldManager: q.get('fieldManager') ?? undefined, force: boolParam(q, 'force') ?? false, userAgent };
 }
 
 function listQuery(q: URLSearchParams): ListQuery {
@@ -236,77 +237,20 @@ export function createApiServer(deps: ServerDeps): http.Server {
     res.on('close', stop);
   }
 
-  function serveLogs(req: http.IncomingMessage, res: http.ServerResponse, ns: string, name: string, q: URLSearchParams): void {
-    const pod = registry.get(POD_RESOURCE, ns, name) as Pod;
-    const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
-    let container = q.get('container') ?? '';
-    if (!container) {
-      const dflt = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
-      if (pod.spec.containers.length === 1) container = pod.spec.containers[0].name;
-      else if (dflt && all.includes(dflt)) container = dflt;
-      else {
-        const inits = (pod.spec.initContainers ?? []).map((c) => c.name);
-        throw badRequest(
-          `a container name must be specified for pod ${name}, choose one of: [${pod.spec.containers.map((c) => c.name).join(' ')}]` +
-            (inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''),
-        );
-      }
-    }
-    if (!all.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
-    if (!pod.spec.nodeName) throw badRequest(`pod ${name} does not have a host assigned`);
-    const previous = boolParam(q, 'previous') ?? false;
-    const log = logs.get(pod.metadata.uid!, container, previous);
-    if (!log) {
-      if (previous) throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
-      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-      const reason = statuses.find((s) => s.name === container)?.state.waiting?.reason ?? 'ContainerCreating';
-      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${reason}`);
-    }
-    const timestamps = boolParam(q, 'timestamps') ?? false;
-    const sinceSeconds = intParam(q, 'sinceSeconds');
-    const sinceTime = q.get('sinceTime') ?? (sinceSeconds !== undefined ? new Date(Date.now() - sinceSeconds * 1000).toISOString() : undefined);
-    if (sinceTime !== undefined && Number.isNaN(Date.parse(sinceTime))) throw badRequest(`sinceTime: Invalid value: ${JSON.stringify(sinceTime)}: must be RFC 3339`);
-    let budget = intParam(q, 'limitBytes') ?? Infinity;
-    const follow = boolParam(q, 'follow') ?? false;
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
-    const write = (text: string): boolean => {
-      if (budget <= 0) return false;
-      const buf = Buffer.from(text, 'utf8');
-      const part = buf.length > budget ? buf.subarray(0, budget) : buf;
-      budget -= part.length;
-      res.write(part);
-      return budget > 0;
-    };
-    let open = true;
-    for (const e of selectEntries(log, { tailLines: intParam(q, 'tailLines'), sinceTime })) {
-      if (!write(renderEntry(e, timestamps))) {
-        open = false;
-        break;
-      }
-    }
-    if (!follow || !open || log.closed) {
-      res.end();
-      return;
-    }
-    req.socket.setTimeout(0);
-    const unfollow = log.follow((e) => {
-      if (e === null || !write(renderEntry(e, timestamps))) {
-        unfollow();
-        res.end();
-      }
-    });
-    res.on('close', unfollow);
-  }
-
   async function serveResource(req: http.IncomingMessage, res: http.ServerResponse, route: Route, q: URLSearchParams, body: Buffer): Promise<void> {
     const { def, ns, name, sub } = route;
     const method = req.method ?? 'GET';
     const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
     let r = tableOpts(negotiate(req.headers.accept), q);
     if (def.namespaced && ns === undefined && name !== undefined) throw pathNotFound();
+    if (sub === 'binding') {
+      if (method !== 'POST') throw methodNotAllowed();
+      sendJson(res, 201, registry.bindPod(ns!, name!, parseJsonBody(body, contentType)));
+      return;
+    }
     if (sub === 'log') {
       if (method !== 'GET') throw methodNotAllowed();
-      serveLogs(req, res, ns!, name!, q);
+      serveLogs(req, res, registry.get(POD_RESOURCE, ns!, name!) as Pod, logs, q);
       return;
     }
     const subresource = sub === 'status' ? 'status' : undefined;
@@ -338,17 +282,17 @@ export function createApiServer(deps: ServerDeps): http.Server {
       case 'POST': {
         if (name !== undefined || (def.namespaced && ns === undefined)) throw methodNotAllowed();
         if (r.kind === 'partial') r = { kind: 'json' };
-        writeResult(res, r, def, registry.create(def, ns, parseJsonBody(body, contentType), writeOptions(q)), 201);
+        writeResult(res, r, def, registry.create(def, ns, parseJsonBody(body, contentType), writeOptions(q, req.headers['user-agent'])), 201);
         return;
       }
       case 'PUT': {
         if (name === undefined) throw methodNotAllowed();
-        writeResult(res, r, def, registry.update(def, ns, name, parseJsonBody(body, contentType), writeOptions(q), subresource), 200);
+        writeResult(res, r, def, registry.update(def, ns, name, parseJsonBody(body, contentType), writeOptions(q, req.headers['user-agent']), subresource), 200);
         return;
       }
       case 'PATCH': {
         if (name === undefined) throw methodNotAllowed();
-        const wo = writeOptions(q);
+        const wo = writeOptions(q, req.headers['user-agent']);
         const result = registry.patch(def, ns, name, contentType, body.toString('utf8'), wo, subresource);
         writeResult(res, r, def, result, result.created ? 201 : 200);
         return;
@@ -358,7 +302,7 @@ export function createApiServer(deps: ServerDeps): http.Server {
         const opts: DeleteOptions = isRecord(parsed) ? (parsed as DeleteOptions) : {};
         const grace = intParam(q, 'gracePeriodSeconds');
         if (grace !== undefined) opts.gracePeriodSeconds = grace;
-        const dryRun = writeOptions(q).dryRun || (isRecord(parsed) && Array.isArray(parsed.dryRun) && parsed.dryRun.includes('All'));
+        const dryRun = writeOptions(q, req.headers['user-agent']).dryRun || (isRecord(parsed) && Array.isArray(parsed.dryRun) && parsed.dryRun.includes('All'));
         if (name === undefined) {
           if (def.namespaced && ns === undefined) throw methodNotAllowed();
           const deleted = registry.deleteCollection(def, ns, listQuery(q), opts, dryRun);

@@ -150,3 +150,21 @@ export function internalError(message: string): ApiError {
     failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
   );
 }
+
+/** 409 for an apply that would change fields other managers own, worded as the API server does. */
+export function applyConflict(cs: { manager: string; field: string }[]): ApiError {
+  const byManager = new Map<string, string[]>();
+  for (const c of cs) byManager.set(c.manager, [...(byManager.get(c.manager) ?? []), c.field]);
+  const parts = [...byManager].map(([m, fs]) => (fs.length === 1 ? `conflict with "${m}" using v1: ${fs[0]}` : `conflicts with "${m}" using v1:\n${fs.map((f) => `- ${f}`).join('\n')}`));
+  const n = cs.length;
+  return new ApiError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: ${parts.join('\n')}`,
+    reason: 'Conflict',
+    details: { causes: cs.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using v1`, field: c.field })) },
+    code: 409,
+  });
+}

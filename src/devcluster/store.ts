@@ -60,8 +60,15 @@ export class Store {
 
   /** Drops every retained event, as an etcd compaction at the current revision does. */
   compactAll(): void {
-    this.compacted = this.rv;
-    this.events = [];
+    this.compactTo(this.rv);
+  }
+
+  /** Drops the events up to `rv`, as an etcd compaction at that revision does. */
+  compactTo(rv: number): void {
+    const target = Math.min(rv, this.rv);
+    if (target <= this.compacted) return;
+    this.compacted = target;
+    this.events = this.eventsAfter(target);
   }
 
   private table(resource: string): Map<string, KObject> {

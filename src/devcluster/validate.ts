@@ -187,7 +187,9 @@ function validateContainers(list: Container[], path: string, seen: Set<string>):
     errs.push(...validateEnv(c, p));
     (c.ports ?? []).forEach((port, j) => {
       const cp = port?.containerPort;
-      if (typeof cp !== 'number' || cp < 1 || cp > 65535) {
+      // 0 is the Go zero value: "Required", as the real validation says (IsValidPortNum for the rest).
+      if (cp === undefined || cp === null || cp === 0) errs.push(required(`${p}.ports[${j}].containerPort`));
+      else if (typeof cp !== 'number' || cp < 1 || cp > 65535) {
         errs.push(invalid(`${p}.ports[${j}].containerPort`, cp ?? null, 'must be between 1 and 65535, inclusive'));
       }
     });

@@ -17,7 +17,7 @@ let noKube: TestApi;
 
 before(async () => {
   h = await startFloe('sqlite');
-  cluster = await startDevCluster({ restartBackoffMs: 200, imagePullBackoffMs: 200, configRetryMs: 200 });
+  cluster = await startDevCluster({ restartBackoffMs: 200, imagePullBackoffMs: 200, configRetryMs: 200, startupDelay: 0 });
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
   core = kc.makeApiClient(CoreV1Api);

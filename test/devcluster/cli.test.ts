@@ -81,3 +81,38 @@ describe('floe dev cluster', () => {
     assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the pod process is gone');
   });
 });
+
+describe('floe dev kubelet', () => {
+  let child: ChildProcess | undefined;
+  after(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('attaches to an API server (here the dev cluster, paused), runs pods bound to its node, and stops on SIGTERM', async () => {
+    const { startHarness } = await import('./helpers.ts');
+    const h = await startHarness({ faults: { kubeletPaused: true } });
+    try {
+      child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', MAIN, 'floe', 'dev', 'kubelet', '--kubeconfig', h.cluster.kubeconfigPath, '--node', 'cli-node', '--cpu', '2', '--startup-delay', '0', '--env', 'GREETING=hi'],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((r) => child!.on('exit', (code) => r(code)));
+      await waitFor('the ready banner', () => stdout.includes('Stop with Ctrl-C') || (child!.exitCode !== null && Promise.reject(new Error(stderr))), 60_000);
+      assert.match(stdout, /node cli-node registered, kubelet endpoint https:\/\/127\.0\.0\.1:\d+/);
+      assert.equal((await h.core.readNode({ name: 'cli-node' })).status!.capacity!.cpu, '2');
+      await h.core.createNamespacedPod({ namespace: 'default', body: podSpec('via-cli', ['sh', '-c', 'test "$GREETING" = hi']) });
+      const pod = await waitPhase(h.core, 'via-cli', ['Succeeded', 'Failed']);
+      assert.equal(pod.status!.phase, 'Succeeded');
+      assert.equal(pod.spec!.nodeName, 'cli-node');
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      await h.cluster.stop();
+    }
+  });
+});

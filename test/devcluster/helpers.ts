@@ -9,7 +9,8 @@ export interface Harness {
 }
 
 export async function startHarness(opts: DevClusterOptions = {}): Promise<Harness> {
-  const cluster = await startDevCluster({ bookmarkIntervalMs: 200, restartBackoffMs: 200, imagePullBackoffMs: 200, configRetryMs: 200, ...opts });
+  // Pods start at once unless a test asks for the modelled start (startupDelay).
+  const cluster = await startDevCluster({ bookmarkIntervalMs: 200, restartBackoffMs: 200, imagePullBackoffMs: 200, configRetryMs: 200, startupDelay: 0, ...opts });
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
   return { cluster, kc, core: kc.makeApiClient(CoreV1Api) };

@@ -77,7 +77,7 @@ function yamlFile(name: string, text: string): string {
 describe(`kubectl${minor ? ` 1.${minor}` : ''} against the dev cluster`, { skip: !haveKubectl && !process.env.CI ? 'kubectl not installed (see message above)' : false }, () => {
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'floe-dc-kubectl-'));
-    cluster = await startDevCluster({ kubeconfigPath: path.join(dir, 'kubeconfig'), nodes: 2 });
+    cluster = await startDevCluster({ kubeconfigPath: path.join(dir, 'kubeconfig'), nodes: 2, startupDelay: 0 });
   });
   after(async () => {
     await cluster?.stop();
@@ -178,7 +178,7 @@ metadata: {name: Bad_Name, labels: {"bad key": x}}
 spec:
   containers:
   - {name: base}
-  - {name: base, image: x, resources: {limits: {memory: 12XB}}}
+  - {name: base, image: x, resources: {limits: {memory: '-1'}}}
 `);
     const r = await kubectl('apply', '-f', f);
     assert.notEqual(r.code, 0);

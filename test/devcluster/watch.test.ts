@@ -56,11 +56,13 @@ describe('watch', () => {
     await h.core.createNamespacedPod({ namespace: ns, body: podSpec('a', ['true']) });
     await relabel('a', { x: '1' });
     await h.core.deleteNamespacedPod({ name: 'a', namespace: ns });
-    await waitFor('3 events', () => w.events.length >= 3);
+    await waitFor('4 events', () => w.events.length >= 4);
     w.stop();
-    assert.deepEqual(w.events.map((e) => [e.type, e.name]), [['ADDED', 'a'], ['MODIFIED', 'a'], ['DELETED', 'a']]);
+    // As the real server: the deletion first stores deletionTimestamp (MODIFIED), then the pod goes.
+    assert.deepEqual(w.events.map((e) => [e.type, e.name]), [['ADDED', 'a'], ['MODIFIED', 'a'], ['MODIFIED', 'a'], ['DELETED', 'a']]);
     const rvs = w.events.map((e) => Number(e.rv));
-    assert.ok(rvs[0] < rvs[1] && rvs[1] < rvs[2], `resourceVersions increase: ${rvs}`);
+    assert.ok(rvs[0] < rvs[1] && rvs[1] < rvs[2] && rvs[2] < rvs[3], `resourceVersions increase: ${rvs}`);
+    assert.ok((w.events[3].obj as V1Pod).metadata!.deletionTimestamp, 'the DELETED pod carries deletionTimestamp');
     assert.equal((w.events[1].obj as V1Pod).metadata!.labels!.x, '1');
   });
 
@@ -80,9 +82,9 @@ describe('watch', () => {
     await h.core.createNamespacedPod({ namespace: ns, body: podSpec('r2', ['true']) });
     await h.core.deleteNamespacedPod({ name: 'r1', namespace: ns });
     const w = await collect(podsPath(), { resourceVersion: mark });
-    await waitFor('3 replayed events', () => w.events.length >= 3);
+    await waitFor('4 replayed events', () => w.events.length >= 4);
     w.stop();
-    assert.deepEqual(w.events.map((e) => [e.type, e.name]), [['MODIFIED', 'r1'], ['ADDED', 'r2'], ['DELETED', 'r1']]);
+    assert.deepEqual(w.events.map((e) => [e.type, e.name]), [['MODIFIED', 'r1'], ['ADDED', 'r2'], ['MODIFIED', 'r1'], ['DELETED', 'r1']]);
   });
 
   it('a resourceVersion older than the retained window gets a 410 Expired ERROR event, then the stream ends', async () => {

@@ -78,7 +78,7 @@ describe('cleanup-pods against the dev cluster', () => {
   let kc: KubeConfig;
 
   before(async () => {
-    cluster = await startDevCluster({ cpu: '4', memory: '8Gi' });
+    cluster = await startDevCluster({ cpu: '4', memory: '8Gi', startupDelay: 0 });
     kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { taskLogPath } from '../../../src/worker/task-log.ts';
 import { SDK_IMPORT } from '../../helpers/floe.ts';
-import { BIN_DIR, type K8sHarness, startK8sFloe } from './helpers.ts';
+import { BIN_DIR, type K8sHarness, NEEDS_DEV_CLUSTER, startK8sFloe } from './helpers.ts';
 
 const DAG = `${SDK_IMPORT}
 dag({ dagId: 'evented', schedule: null }, () => {
@@ -76,7 +76,7 @@ describe('kubernetes executor: failed pods report their events', () => {
     assert.match(exitLog, /EXECUTOR {3}\S+Z Normal Started: Started container base/, 'the task log keeps every event');
   });
 
-  test('when the events cannot be listed, the try still ends at once with its reason alone', async () => {
+  test('when the events cannot be listed, the try still ends at once with its reason alone', { skip: NEEDS_DEV_CLUSTER }, async () => {
     k.h.writeDag('one.ts', `${SDK_IMPORT}
 dag({ dagId: 'no_events', schedule: null }, () => {
   task({ taskId: 'bad_image', executorConfig: { podOverride: { spec: { containers: [{ name: 'base', image: 'missing/other:1' }] } } } }, async () => 1)();
