@@ -4,6 +4,7 @@ import { databaseUrl, loadConfig } from '../../config/load.ts';
 import { folderSignature } from '../../dag/processor.ts';
 import { acquireSqliteSchedulerLock } from '../../scheduler/scheduler-lock.ts';
 import { createScheduler, openRuntime, parseDags, type Runtime } from '../runtime.ts';
+import { ensureStandaloneToken, serveApi } from './api.ts';
 
 /** Re-parses the DAGs folder whenever its files change (checked every dagDirListInterval). */
 function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
@@ -28,8 +29,10 @@ function startDagProcessorLoop(rt: Runtime, onParsed: () => void): () => void {
   return () => clearInterval(timer);
 }
 
-async function runSchedulerProcess(executorName?: string): Promise<void> {
+async function runSchedulerProcess(executorName?: string, o: { api?: boolean } = {}): Promise<void> {
   const cfg = loadConfig();
+  // standalone also serves the API and web UI; with no token configured it makes an admin token.
+  const generatedToken = o.api ? ensureStandaloneToken(cfg) : null;
   // --executor overrides core.executor everywhere, including which tasks get their pods validated at parse time.
   if (executorName) cfg.core.executor = executorName as typeof cfg.core.executor;
   // One scheduler per SQLite file (several need PostgreSQL); taken before anything touches the DB.
@@ -40,11 +43,12 @@ async function runSchedulerProcess(executorName?: string): Promise<void> {
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
   const scheduler = createScheduler(rt, rt.cfg.core.executor);
   const stopProcessor = startDagProcessorLoop(rt, () => scheduler.wake());
+  const api = o.api ? await serveApi(rt, { generatedToken }) : null;
   let stopped: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     rt.log.info({ signal }, 'stopping');
     stopProcessor();
-    stopped ??= scheduler.stop();
+    stopped ??= Promise.all([scheduler.stop(), api?.close()]).then(() => undefined);
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -64,7 +68,7 @@ export function registerSchedulerCommands(program: Command): void {
     .action((o) => runSchedulerProcess(o.executor));
   program
     .command('standalone')
-    .description('everything in one process tree on the embedded default (SQLite + local executor)')
+    .description('everything in one process tree on the embedded default (SQLite + local executor), with the API and web UI')
     .option('--executor <name>', 'override core.executor')
-    .action((o) => runSchedulerProcess(o.executor ?? 'local'));
+    .action((o) => runSchedulerProcess(o.executor ?? 'local', { api: true }));
 }
