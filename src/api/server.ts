@@ -14,6 +14,7 @@ import { operationRoutes } from './routes/operations.ts';
 import { poolRoutes } from './routes/pools.ts';
 import { taskInstanceRoutes } from './routes/task-instances.ts';
 import { taskPodRoutes } from './routes/task-pods.ts';
+import { uiSupportRoutes } from './routes/ui-support.ts';
 import { isPublicUiRequest, registerUi } from './ui-static.ts';
 
 declare module 'fastify' {
@@ -95,6 +96,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       taskInstanceRoutes(v1, ctx);
       taskPodRoutes(v1, ctx);
       operationRoutes(v1, ctx);
+      uiSupportRoutes(v1, ctx);
       poolRoutes(v1, ctx);
     },
     { prefix: '/api/v1' },
