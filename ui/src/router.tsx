@@ -22,6 +22,8 @@ export function useLocation(): Location {
     const update = () => setLoc(read());
     listeners.add(update);
     window.addEventListener('popstate', update);
+    // A child's effect (a Redirect) may have navigated before this effect subscribed: catch up.
+    update();
     return () => {
       listeners.delete(update);
       window.removeEventListener('popstate', update);

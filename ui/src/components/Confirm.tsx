@@ -1,7 +1,7 @@
 // A confirmation dialog (native <dialog>: focus is trapped and Escape cancels).
 import { type ReactNode, useEffect, useRef } from 'react';
 
-export function Confirm(props: { open: boolean; title: string; children?: ReactNode; confirmLabel: string; danger?: boolean; busy?: boolean; error?: string | null; onConfirm: () => void; onCancel: () => void }) {
+export function Confirm(props: { open: boolean; title: string; children?: ReactNode; confirmLabel: string; danger?: boolean; busy?: boolean; disabled?: boolean; error?: string | null; onConfirm: () => void; onCancel: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -22,7 +22,7 @@ export function Confirm(props: { open: boolean; title: string; children?: ReactN
         <button type="button" onClick={props.onCancel}>
           Cancel
         </button>
-        <button type="button" className={props.danger ? 'danger' : 'primary'} disabled={props.busy} onClick={props.onConfirm}>
+        <button type="button" className={props.danger ? 'danger' : 'primary'} disabled={props.busy || props.disabled} onClick={props.onConfirm}>
           {props.busy ? 'Working…' : props.confirmLabel}
         </button>
       </div>

@@ -52,7 +52,7 @@ function TriggerDialog({ dag, open, onClose }: { dag: DagDetail; open: boolean; 
     },
   });
   return (
-    <Confirm open={open} title={`Trigger ${dag.dagId}`} confirmLabel="Trigger" busy={m.isPending || !!error} error={m.error?.message} onCancel={onClose} onConfirm={() => value && m.mutate(value)}>
+    <Confirm open={open} title={`Trigger ${dag.dagId}`} confirmLabel="Trigger" busy={m.isPending} disabled={!!error} error={m.error?.message} onCancel={onClose} onConfirm={() => value && m.mutate(value)}>
       <p>A manual run starts as soon as the scheduler picks it up{dag.isPaused ? ' — this DAG is paused: the run waits until it is unpaused' : ''}.</p>
       <JsonEditor label="Run configuration (conf)" value={text} onChange={setText} error={error} />
     </Confirm>

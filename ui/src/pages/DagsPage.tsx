@@ -64,7 +64,7 @@ export function PauseToggle({ dag }: { dag: Pick<Dag, 'dagId' | 'isPaused'> }) {
     mutationFn: (isPaused: boolean) => api<Dag>('PATCH', `/dags/${enc(dag.dagId)}`, { isPaused }),
     onSettled: () => qc.invalidateQueries({ queryKey: ['dags'] }).then(() => qc.invalidateQueries({ queryKey: ['dag', dag.dagId] })),
   });
-  const paused = m.isPending ? !m.variables : dag.isPaused;
+  const paused = m.isPending ? m.variables : dag.isPaused;
   if (!canWrite) return <span className={paused ? 'paused' : 'active'}>{paused ? 'paused' : 'active'}</span>;
   return (
     <label className="switch">
