@@ -1,6 +1,6 @@
 // The DAG's tasks and dependencies, laid out by elkjs (layered, left to right) and drawn by React Flow, each task
 // coloured by its state in the selected run. Loaded only with the graph view: elkjs is large.
-import { Background, Controls, type Edge, MarkerType, type Node, ReactFlow } from '@xyflow/react';
+import { Background, Controls, type Edge, MarkerType, type Node, Position, ReactFlow } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { useEffect, useState } from 'react';
@@ -47,6 +47,9 @@ export default function Graph({ tasks, states, onSelect }: { tasks: DagTask[]; s
       ariaLabel: `task ${t.taskId}: ${state ? s.label : 'no run selected'}`,
       style: { width: W, height: H, background: s.color, color: s.ink, border: '1px solid #333', borderRadius: 6, fontSize: 13, display: 'flex', alignItems: 'center', justifyContent: 'center' },
       className: 'graph-node',
+      // Laid out left to right: edges leave on the right and enter on the left.
+      sourcePosition: Position.Right,
+      targetPosition: Position.Left,
       connectable: false,
       draggable: false,
     };
