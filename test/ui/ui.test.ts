@@ -35,6 +35,13 @@ dag({ dagId: 'flaky_report', schedule: null }, () => {
   const publish = task('publish', async () => 'published');
   chain(fetch(), report(), publish());
 });
+dag({ dagId: 'slow_log', schedule: null }, () => {
+  task('wait', async (ctx) => {
+    ctx.log('waiting for the go file');
+    while (!existsSync(${JSON.stringify(path.join(home, 'go'))})) await new Promise((r) => setTimeout(r, 100));
+    ctx.log('go file found, finishing');
+  })();
+});
 `;
 
 describe('web UI in Chromium', () => {
@@ -183,6 +190,20 @@ describe('web UI in Chromium', () => {
     await page.getByText('Pod spec as created (YAML)').click();
     assert.match(await page.locator('pre.yaml').innerText(), /image: registry\.example\/report:1\.2/);
     await shot(page, 'task-instance-pod');
+    await page.close();
+  });
+
+  test('the log of a running try grows on the page while it runs (follow mode), and the page sees it end', async (t) => {
+    if (!browser) return t.skip('no Chromium');
+    const runId = await h.trigger('slow_log');
+    const page = await newPage();
+    await logIn(page, READ, `/dags/slow_log/runs/${encodeURIComponent(runId)}/tasks/wait`);
+    await page.getByTestId('log').filter({ hasText: 'waiting for the go file' }).waitFor({ timeout: 90_000 });
+    await page.getByText('● live').waitFor();
+    assert.doesNotMatch(await page.getByTestId('log').innerText(), /go file found/);
+    writeFileSync(path.join(h.home, 'go'), 'go');
+    await page.getByTestId('log').filter({ hasText: 'go file found, finishing' }).waitFor({ timeout: 90_000 });
+    await waitUntil('the try to show success without a reload', async () => (await page.locator('.title-row [data-state="success"]').count()) === 1);
     await page.close();
   });
 
