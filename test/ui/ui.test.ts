@@ -92,6 +92,7 @@ describe('web UI in Chromium', () => {
     const page = await newPage();
     await logIn(page, 'not-a-valid-token-0123456789', '/', { expectRefusal: true });
     await page.getByRole('alert').filter({ hasText: 'That token was not accepted' }).waitFor();
+    assert.equal(await page.getByText('no longer accepts your token').count(), 0, 'a first login is not told its token expired');
     assert.equal(await page.getByRole('link', { name: 'DAGs' }).count(), 0, 'no navigation behind the login form');
     await shot(page, 'login');
     await page.close();

@@ -31,7 +31,8 @@ async function request(method: string, path: string, body?: unknown, token = get
     } catch {
       // not a problem body
     }
-    if (r.status === 401 && token === getToken()) onUnauthorized();
+    // Only a token this tab was using (not one being tried at the login form, not none at all).
+    if (r.status === 401 && token !== null && token === getToken()) onUnauthorized();
     throw new ApiError(r.status, detail);
   }
   return r;

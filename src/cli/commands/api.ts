@@ -50,11 +50,11 @@ export async function serveApi(rt: Runtime, o: { generatedToken?: string | null 
   const port = typeof addr === 'object' && addr ? addr.port : rt.cfg.api.port;
   const url = browsableUrl(rt.cfg.api.host, port);
   const login = o.generatedToken
-    ? `log in with the admin token ${o.generatedToken} (kept in ${path.join(rt.cfg.home, 'standalone-admin-token')})`
+    ? `Log in with the admin token ${o.generatedToken} (kept in ${path.join(rt.cfg.home, 'standalone-admin-token')})`
     : rt.cfg.api.auth === 'none'
-      ? 'no login: api.auth is none'
-      : 'log in with a token from api.adminTokens / api.readTokens / api.tokensFile';
-  process.stdout.write(`Floe web UI and API: ${url} (${login})\n`);
+      ? 'No login: api.auth is none'
+      : 'Log in with a token from api.adminTokens, api.readTokens or api.tokensFile';
+  process.stdout.write(`Floe web UI and API: ${url}\n${login}\n`);
   return app;
 }
 
