@@ -58,6 +58,7 @@ describe('web UI in Chromium', () => {
     if (!browser) return;
     h = await startFloe('sqlite');
     h.writeDag('demo.ts', dags(h.home));
+    h.writeDag('broken.ts', `${SDK_IMPORT}\nthrow new Error('the warehouse client is not installed');\n`);
     await h.parse();
     api = await startApi(h.rt.db, h.rt.cfg);
     // The scheduler runs for the whole suite (it creates etl_demo's latest daily run at once).
@@ -250,6 +251,11 @@ describe('web UI in Chromium', () => {
     await page.locator('.react-flow__node').first().waitFor();
     await page.goto(`${api.url}/dags`);
     await page.getByRole('link', { name: 'flaky_report', exact: true }).waitFor();
+    // The import errors banner, with the file and the error behind its disclosure.
+    await page.getByRole('heading', { name: '1 DAG file failed to import' }).waitFor();
+    await page.getByText('Show the errors').click();
+    await page.getByText(/the warehouse client is not installed/).first().waitFor();
+    assert.match(await page.locator('.error-banner').innerText(), /broken\.ts/);
     await shot(page, 'dags');
     await page.close();
     assert.deepEqual(outside, [], 'the UI asked no other host');
