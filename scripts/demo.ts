@@ -73,3 +73,4 @@ if (problems.length) {
   process.exit(1);
 }
 console.log('Every example DAG run ended as expected.');
+console.log('Next: node bin/floe.js standalone runs the scheduler with the API and web UI; open the URL it prints and log in with the token it prints.');

@@ -10,8 +10,12 @@ import { installErrorHandlers, sendProblem } from './problem.ts';
 import { dagRunRoutes } from './routes/dag-runs.ts';
 import { dagRoutes } from './routes/dags.ts';
 import { healthRoutes } from './routes/health.ts';
+import { operationRoutes } from './routes/operations.ts';
 import { poolRoutes } from './routes/pools.ts';
 import { taskInstanceRoutes } from './routes/task-instances.ts';
+import { taskPodRoutes } from './routes/task-pods.ts';
+import { uiSupportRoutes } from './routes/ui-support.ts';
+import { isPublicUiRequest, registerUi } from './ui-static.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,6 +31,9 @@ export interface ApiDeps {
   /** The Kubernetes API, for logs of tries running in pods; made on first use. */
   kube: () => KubeApi;
   now?: () => Date;
+  /** Serve the web UI at / (default true); `uiRoot` is its built files (default: the repository's dist-ui/). */
+  ui?: boolean;
+  uiRoot?: string;
 }
 
 const REALM = 'Bearer realm="floe"';
@@ -68,6 +75,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (auth === 'none') return;
     const route = req.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
+    // The web UI's files and client-side routes: its data comes from /api/v1, which needs the token.
+    if (isPublicUiRequest(req)) return;
     const token = bearerToken(req.headers.authorization);
     if (token === null) return sendProblem(reply, 401, 'missing bearer token: send "Authorization: Bearer <token>"', { 'www-authenticate': REALM });
     const who = token === false ? null : tokens.lookup(token);
@@ -85,10 +94,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       dagRoutes(v1, ctx);
       dagRunRoutes(v1, ctx);
       taskInstanceRoutes(v1, ctx);
+      taskPodRoutes(v1, ctx);
+      operationRoutes(v1, ctx);
+      uiSupportRoutes(v1, ctx);
       poolRoutes(v1, ctx);
     },
     { prefix: '/api/v1' },
   );
+  if (deps.ui ?? true) await registerUi(app, { root: deps.uiRoot });
   if (auth === 'none') deps.log.warn('api.auth is none: anyone who reaches this API can trigger runs, pause DAGs and change pools');
   else deps.log.info({ readTokens: tokens.count('read'), adminTokens: tokens.count('admin') }, 'API token auth on');
   return app;

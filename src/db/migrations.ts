@@ -145,6 +145,30 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('task_instance_run_state').on('task_instance').columns(['dag_id', 'run_id', 'state']).execute();
       },
     },
+    '0005_task_pod': {
+      async up(db: AnyDb) {
+        // The pods of Kubernetes tries as created, with their events: what the web UI shows of a try's pod.
+        await db.schema
+          .createTable('task_pod')
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('map_index', 'integer', (c) => c.notNull())
+          .addColumn('try_number', 'integer', (c) => c.notNull())
+          .addColumn('namespace', 'text', (c) => c.notNull())
+          .addColumn('pod_name', 'text', (c) => c.notNull())
+          .addColumn('pod_uid', 'text')
+          .addColumn('spec', 'text', (c) => c.notNull())
+          .addColumn('events', 'text')
+          .addColumn('reason', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('task_pod_pk', ['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'pod_name'])
+          .execute();
+        // Clear and mark (API, CLI) change task instances behind the scheduler's back: they stamp the run.
+        await db.schema.alterTable('dag_run').addColumn('tis_edited_at', 'text').execute();
+      },
+    },
   };
 }
 

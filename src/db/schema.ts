@@ -38,6 +38,11 @@ export interface DagRunTable {
   end_date: string | null;
   /** Set when something about the run changed and its tasks need another look. */
   last_scheduling_decision: string | null;
+  /**
+   * Set (to the time) when a user changed the run's task instances from outside the scheduler (clear, mark):
+   * schedulers then read all of them again instead of only the unfinished ones (run-task-instances.ts).
+   */
+  tis_edited_at: string | null;
 }
 
 export interface TaskInstanceTable {
@@ -122,6 +127,26 @@ export interface JobTable {
   latest_heartbeat: string;
 }
 
+/** The pod of a Kubernetes try, as it was created (one row per pod: a relaunched try has several). */
+export interface TaskPodTable {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  namespace: string;
+  pod_name: string;
+  pod_uid: string | null;
+  /** The V1Pod JSON as sent to the Kubernetes API. */
+  spec: string;
+  /** JSON array of the pod's Kubernetes events, as last seen. */
+  events: string | null;
+  /** Why the pod failed, as Kubernetes said it (ErrImagePull, OOMKilled, Unschedulable, pending timeout, …). */
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   dag: DagTable;
   import_error: ImportErrorTable;
@@ -132,7 +157,8 @@ export interface Database {
   task_launch_failure: TaskLaunchFailureTable;
   pool: PoolTable;
   job: JobTable;
+  task_pod: TaskPodTable;
 }
 
 /** Every table Floe owns (for `floe db reset`), including the migrator's own. */
-export const FLOE_TABLES = ['xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;
+export const FLOE_TABLES = ['task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;

@@ -21,6 +21,8 @@ interface Entry {
   open: Set<string>;
   fullReadAt: number;
   usedAt: number;
+  /** The run's `tis_edited_at` at the last full read: a new stamp (clear, mark by a user) forces a full read. */
+  editedAt: string | null;
 }
 
 const FULL_READ_MS = 30_000;
@@ -35,18 +37,22 @@ const isFinished = (state: string) => FINISHED_STATES.has(state as TIState);
 export class RunTaskInstances {
   private readonly runs = new Map<string, Entry>();
 
-  /** Every task instance row of the run, as of now. */
-  async read(db: Kysely<Database>, dagId: string, runId: string, nowMs: number): Promise<RunTiRow[]> {
+  /**
+   * Every task instance row of the run, as of now. `editedAt` is the run's `tis_edited_at`: users' clears and marks
+   * change rows behind this cache (a failed → success mark is a finished row changing), and stamp the run.
+   */
+  async read(db: Kysely<Database>, dagId: string, runId: string, nowMs: number, editedAt: string | null = null): Promise<RunTiRow[]> {
     const id = runKey(dagId, runId);
     const e = this.runs.get(id);
     const ofRun = () => db.selectFrom('task_instance').select(COLUMNS).where('dag_id', '=', dagId).where('run_id', '=', runId);
-    if (!e || nowMs - e.fullReadAt >= FULL_READ_MS) {
+    if (!e || nowMs - e.fullReadAt >= FULL_READ_MS || e.editedAt !== editedAt) {
       const all = await ofRun().execute();
       this.runs.set(id, {
         finished: new Map(all.filter((r) => isFinished(r.state)).map((r) => [r.task_id, r])),
         open: new Set(all.filter((r) => !isFinished(r.state)).map((r) => r.task_id)),
         fullReadAt: nowMs,
         usedAt: nowMs,
+        editedAt,
       });
       return all;
     }

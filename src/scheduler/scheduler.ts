@@ -337,7 +337,7 @@ export class Scheduler {
     const db = this.o.db.kysely;
     let q = db
       .selectFrom('dag_run')
-      .select(['dag_id', 'run_id'])
+      .select(['dag_id', 'run_id', 'tis_edited_at'])
       .where('state', '=', 'running')
       .where((eb) => eb.or([eb('last_scheduling_decision', 'is', null), eb('last_scheduling_decision', '<', new Date(now.getTime() - 10_000).toISOString())]));
     if (this.o.scope) q = q.where('dag_id', '=', this.o.scope.dagId).where('run_id', 'in', this.o.scope.runIds);
@@ -348,7 +348,7 @@ export class Scheduler {
       const decidedAt = nowIso();
       // Mark first: a try finishing while we decide clears the mark again, so no change is missed.
       await db.updateTable('dag_run').set({ last_scheduling_decision: decidedAt }).where('dag_id', '=', run.dag_id).where('run_id', '=', run.run_id).execute();
-      const tis = await this.runTis.read(db, run.dag_id, run.run_id, now.getTime());
+      const tis = await this.runTis.read(db, run.dag_id, run.run_id, now.getTime(), run.tis_edited_at);
       // Tasks added to the DAG after the run started get their task instances now.
       const have = new Set(tis.map((t) => t.task_id));
       const missing = cached.dag.tasks.filter((t) => !have.has(t.taskId));

@@ -22,9 +22,11 @@ export function notQueuedReason(ti: { state: string; try_number: number } | unde
 }
 
 async function finishIn(trx: Trx, k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined): Promise<boolean> {
-  // The value first: a try is never seen as success without its return value.
-  if (end.state === 'success' && returnJson !== undefined) await pushXcomJson(trx, k, 'return_value', returnJson);
-  return finishTryIn(trx, k, tryNumber, end);
+  // Both in one transaction, so a try is never seen as success without its return value; the value only when the
+  // outcome was written (a try ended elsewhere meanwhile, e.g. marked by a user, leaves no return value).
+  const recorded = await finishTryIn(trx, k, tryNumber, end);
+  if (recorded && end.state === 'success' && returnJson !== undefined) await pushXcomJson(trx, k, 'return_value', returnJson);
+  return recorded;
 }
 
 /** Writes each claim and outcome in its own statement / transaction. */

@@ -47,7 +47,8 @@ export function taskInstanceRoutes(app: FastifyInstance, ctx: ApiContext): void 
 
   app.get(`${base}/:taskId/logs/:tryNumber`, async (req, reply) => {
     const p = parseInput(tiParams.extend({ tryNumber: intParam(1, 1_000_000) }), req.params, 'path');
-    const { mapIndex } = parseInput(z.object(mapIndexQuery).strict(), req.query, 'query');
+    // offset: bytes of the log already read (follow mode asks for what was written since).
+    const { mapIndex, offset } = parseInput(z.object({ ...mapIndexQuery, offset: intParam(0, Number.MAX_SAFE_INTEGER).default(0) }).strict(), req.query, 'query');
     const ti = await requireTI(p.dagId, p.runId, p.taskId, mapIndex);
     const what = `try ${p.tryNumber} of ${p.dagId}.${p.taskId}${mapIndex >= 0 ? `[${mapIndex}]` : ''} in run ${p.runId}`;
     if (p.tryNumber > ti.try_number) throw new ApiError(404, `no ${what}: the task instance is at try ${ti.try_number}`);
@@ -60,7 +61,14 @@ export function taskInstanceRoutes(app: FastifyInstance, ctx: ApiContext): void 
       } catch {
         throw new ApiError(404, `no log for ${what}`);
       }
-      return reply.send(fh.createReadStream());
+      // The size now bounds what is sent, so X-Floe-Log-Next-Offset is exactly where the next read starts.
+      const size = (await fh.stat()).size;
+      reply.header('x-floe-log-next-offset', String(Math.max(size, offset)));
+      if (offset >= size) {
+        await fh.close();
+        return reply.send('');
+      }
+      return reply.send(fh.createReadStream({ start: offset, end: size - 1 }));
     }
     // The try ran (or runs) in a pod and its log file is not here (yet): ask the Kubernetes API.
     let api;
@@ -71,7 +79,9 @@ export function taskInstanceRoutes(app: FastifyInstance, ctx: ApiContext): void 
       throw new ApiError(503, `the log of ${what} is in pod ${src.pod.namespace}/${src.pod.name}, but this server has no Kubernetes API access (${(e as Error).message})`);
     }
     try {
-      return reply.send(await readPodLog(api, src.pod));
+      const text = Buffer.from(await readPodLog(api, src.pod), 'utf8');
+      reply.header('x-floe-log-next-offset', String(Math.max(text.length, offset)));
+      return reply.send(text.subarray(Math.min(offset, text.length)).toString('utf8'));
     } catch (e) {
       if (statusCode(e) === 404) throw new ApiError(404, `no log for ${what}: its file is not in the logs folder and pod ${src.pod.namespace}/${src.pod.name} no longer exists`);
       req.log.warn({ err: e }, 'reading a pod log failed');

@@ -1,17 +1,17 @@
-// floe api: the REST API server (src/api), until SIGTERM/SIGINT, which lets in-flight requests finish.
+// floe api: the REST API server (src/api) and the web UI, until SIGTERM/SIGINT, which lets in-flight requests finish.
 import type { Command } from '@commander-js/extra-typings';
+import type { FastifyInstance } from 'fastify';
 import { parseIntArg } from './common-args.ts';
 
 /** Longest wait for in-flight requests after a stop signal before the process exits anyway. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
 async function runApi(o: { host?: string; port?: string }): Promise<void> {
-  const [{ loadConfig }, { TokenStore }, { buildApi }, { openRuntime }, { kubeApiFromConfig }] = await Promise.all([
+  const [{ loadConfig }, { TokenStore }, { openRuntime }, { serveApi }] = await Promise.all([
     import('../../config/load.ts'),
     import('../../api/auth.ts'),
-    import('../../api/server.ts'),
     import('../runtime.ts'),
-    import('../../kubernetes/client.ts'),
+    import('./api-serve.ts'),
   ]);
   const cfg = loadConfig();
   if (o.host) cfg.api.host = o.host;
@@ -23,7 +23,13 @@ async function runApi(o: { host?: string; port?: string }): Promise<void> {
   // Refuse a misconfigured auth before touching the database.
   new TokenStore(cfg.api);
   const rt = await openRuntime({ cfg });
-  const app = await buildApi({ db: rt.db, cfg: rt.cfg, log: rt.log, kube: () => kubeApiFromConfig(rt.cfg) });
+  let app: FastifyInstance;
+  try {
+    app = await serveApi(rt);
+  } catch (e) {
+    await rt.close();
+    throw e;
+  }
   let closing: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     rt.log.info({ signal }, 'API stopping: finishing in-flight requests');
@@ -34,12 +40,6 @@ async function runApi(o: { host?: string; port?: string }): Promise<void> {
     force.unref();
     closing ??= app.close().then(() => rt.close());
   };
-  try {
-    await app.listen({ host: cfg.api.host, port: cfg.api.port });
-  } catch (e) {
-    await rt.close();
-    throw new Error(`api: cannot listen on ${cfg.api.host}:${cfg.api.port}: ${(e as Error).message}`);
-  }
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   await new Promise<void>((resolve) => app.server.once('close', resolve));
@@ -49,7 +49,7 @@ async function runApi(o: { host?: string; port?: string }): Promise<void> {
 export function registerApiCommands(program: Command): void {
   program
     .command('api')
-    .description('REST API server (/api/v1, /health); bearer-token auth from the api config section')
+    .description('REST API server (/api/v1, /health) and web UI (/); bearer-token auth from the api config section')
     .option('--host <host>', 'address to listen on (default api.host, 0.0.0.0)')
     .option('--port <port>', 'TCP port (default api.port, 8080; 0 picks a free one)')
     .action((o) => runApi(o));

@@ -26,13 +26,16 @@ function startDagProcessorLoop(rt: Runtime, parseDags: (rt: Runtime) => Promise<
   return () => clearInterval(timer);
 }
 
-async function runSchedulerProcess(executorName?: string): Promise<void> {
+async function runSchedulerProcess(executorName?: string, o: { api?: boolean } = {}): Promise<void> {
   const [{ databaseUrl, loadConfig }, { acquireSqliteSchedulerLock }, { createScheduler, openRuntime, parseDags }] = await Promise.all([
     import('../../config/load.ts'),
     import('../../scheduler/scheduler-lock.ts'),
     import('../runtime.ts'),
   ]);
+  const serving = o.api ? await import('./api-serve.ts') : null;
   const cfg = loadConfig();
+  // standalone also serves the API and web UI; with no token configured it makes an admin token.
+  const generatedToken = serving ? serving.ensureStandaloneToken(cfg) : null;
   // --executor overrides core.executor everywhere, including which tasks get their pods validated at parse time.
   if (executorName) cfg.core.executor = executorName as typeof cfg.core.executor;
   // One scheduler per SQLite file (several need PostgreSQL); taken before anything touches the DB.
@@ -43,11 +46,12 @@ async function runSchedulerProcess(executorName?: string): Promise<void> {
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
   const scheduler = await createScheduler(rt, rt.cfg.core.executor);
   const stopProcessor = startDagProcessorLoop(rt, parseDags, () => scheduler.wake());
+  const api = serving ? await serving.serveApi(rt, { generatedToken }) : null;
   let stopped: Promise<void> | null = null;
   const shutdown = (signal: string) => {
     rt.log.info({ signal }, 'stopping');
     stopProcessor();
-    stopped ??= scheduler.stop();
+    stopped ??= Promise.all([scheduler.stop(), api?.close()]).then(() => undefined);
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -67,7 +71,7 @@ export function registerSchedulerCommands(program: Command): void {
     .action((o) => runSchedulerProcess(o.executor));
   program
     .command('standalone')
-    .description('everything in one process tree on the embedded default (SQLite + local executor)')
+    .description('everything in one process tree on the embedded default (SQLite + local executor), with the API and web UI')
     .option('--executor <name>', 'override core.executor')
-    .action((o) => runSchedulerProcess(o.executor ?? 'local'));
+    .action((o) => runSchedulerProcess(o.executor ?? 'local', { api: true }));
 }
