@@ -11,12 +11,13 @@ if (!settings || !process.send) throw new Error(`${CHILD_SETTINGS_ENV} is not se
 // and BullMQ's stalled-job check frees the job, so the try can never run twice at once.
 process.on('disconnect', () => process.exit(0));
 const db = await openDb(settings.dbUrl, { migrate: false });
+const parentPid = process.ppid;
 // A send that fails means the worker is gone: the try ends with it (see 'disconnect' above).
 const send = (m: QueueChildReply) => process.send?.(m, (err: Error | null) => err && process.exit(0));
 
 process.on('message', (msg: QueueChildRequest) => {
   if (msg?.type !== 'run') return;
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue' }, msg.key, msg.tryNumber, 'claimed', { dagHash: msg.dagHash })
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue', parentPid }, msg.key, msg.tryNumber, 'claimed', { dagHash: msg.dagHash })
     .then((o): QueueChildReply => (o.ran ? { type: 'done', end: o.end, returnJson: o.returnJson, timedOut: o.timedOut === true } : { type: 'done', end: null, reason: o.reason }))
     .catch((e: Error): QueueChildReply => ({ type: 'done', end: null, reason: `task runner error: ${e?.message ?? e}` }))
     .then(send);

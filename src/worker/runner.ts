@@ -25,6 +25,16 @@ export interface RunnerDeps {
   ignoresPodSettings?: string;
   /** Copy the try's log to standard output too. */
   echoLog?: boolean;
+  /**
+   * The process that handed this runner its tries (a warm runner's executor or worker). When it has gone by
+   * the time the task would start, the task does not start: nobody could stop or report it any more.
+   */
+  parentPid?: number;
+}
+
+function assertParentAlive(deps: RunnerDeps): void {
+  if (deps.parentPid !== undefined && process.ppid !== deps.parentPid)
+    throw new Error(`not started: the process that handed this try over (pid ${deps.parentPid}) is gone`);
 }
 
 /**
@@ -230,8 +240,10 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     const work = (async () => {
       if (body.kind === 'function') {
         const args = (await resolveArgs(body.args, (t, key) => pullXcom(db.kysely, k.dagId, k.runId, t, key))) as unknown[];
+        assertParentAlive(deps);
         return withConsoleTo(log, async () => body.fn(ctx, ...args));
       }
+      assertParentAlive(deps);
       if (body.kind === 'shell') return runShell(body, ctx, log);
       throw new Error(`task kind ${body.kind} cannot run in the task runner yet`);
     })();

@@ -15,10 +15,11 @@ export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumbe
 const settings = JSON.parse(process.env.FLOE_RUNNER_SETTINGS ?? 'null') as WarmRunnerSettings | null;
 if (!settings) throw new Error('FLOE_RUNNER_SETTINGS is not set: this process is started by the local executor');
 const db = await openDb(settings.dbUrl);
+const parentPid = process.ppid;
 process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: WarmRequest) => {
   if (msg.type !== 'run') return;
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local' }, msg.key, msg.tryNumber)
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local', parentPid }, msg.key, msg.tryNumber)
     .then((o) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason } as WarmReply, timedOut: o.ran && o.timedOut === true }))
     .catch((e: Error) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` } as WarmReply, timedOut: false }))
     // A timed-out task may still be running inside this process: never reuse it for another try.

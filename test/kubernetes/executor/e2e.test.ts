@@ -124,7 +124,9 @@ dag({ dagId: 'policy', schedule: null }, () => {
     const pods = async () => (await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=policy' })).items;
     await k.h.runUntil(async () => {
       const run = await k.h.rt.db.kysely.selectFrom('dag_run').select('state').where('run_id', '=', runId).executeTakeFirstOrThrow();
-      return run.state === 'failed' && (await pods()).length === 1;
+      // The runner records the failure before its process (and so the pod) ends: wait for the pod's phase too.
+      const now = await pods();
+      return run.state === 'failed' && now.length === 1 && now[0].status?.phase === 'Failed';
     }, { timeoutMs: 90_000 });
     const left = await pods();
     assert.equal(left[0].metadata!.annotations!['floe.dev/task-id'], 'bad');
