@@ -61,6 +61,8 @@ export class InstantExecutor implements Executor {
     return Math.max(0, this.o.slots - this.pending.length - this.inFlight - this.held.length);
   }
 
+  async revoke(): Promise<void> {}
+
   async adopt(running: TaskRef[]): Promise<TaskRef[]> {
     return running;
   }

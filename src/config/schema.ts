@@ -84,6 +84,8 @@ export const configSchema = z
         zombieThreshold: seconds.default(60),
         /** A scheduler with no heartbeat for this long is dead; others adopt its work. */
         healthCheckThreshold: seconds.default(30),
+        /** A try queued this long whose task runner never claimed it is taken back and launched again (Airflow's task_queued_timeout). */
+        taskQueuedTimeout: seconds.default(600),
       })
       .strict()
       .prefault({}),

@@ -145,7 +145,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('task_instance_run_state').on('task_instance').columns(['dag_id', 'run_id', 'state']).execute();
       },
     },
-    '0005_task_pod': {
+    '0004_task_pod': {
       async up(db: AnyDb) {
         // The pods of Kubernetes tries as created, with their events: what the web UI shows of a try's pod.
         await db.schema
@@ -167,6 +167,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         // Clear and mark (API, CLI) change task instances behind the scheduler's back: they stamp the run.
         await db.schema.alterTable('dag_run').addColumn('tis_edited_at', 'text').execute();
+      },
+    },
+    '0005_launch_id': {
+      async up(db: AnyDb) {
+        // Which launch of a try the row is about: set when the try is queued, required by the runner's claim and
+        // by every decision taken from an executor's report (docs/multiple-schedulers.md, fencing).
+        await db.schema.alterTable('task_instance').addColumn('launch_id', 'text').execute();
       },
     },
   };

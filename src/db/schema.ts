@@ -65,6 +65,8 @@ export interface TaskInstanceTable {
   pid: number | null;
   /** The scheduler job that queued this try. */
   queued_by_job_id: number | null;
+  /** This launch of the try (`<scheduler job>.<n>`), set when queued: a claim or report for another launch changes nothing. */
+  launch_id: string | null;
   /** Executor's handle for the try: pod name/uid, queue job id, … */
   external_executor_id: string | null;
   last_heartbeat: string | null;

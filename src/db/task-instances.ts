@@ -19,6 +19,7 @@ export interface TryRow {
   state: string;
   try_number: number;
   queue: string;
+  launch_id: string | null;
 }
 
 /** State, try number and queue of many task instances, by `tiKeyString` (missing rows absent): one query per DAG run and 500 tasks. */
@@ -28,36 +29,47 @@ export async function readTries(db: Q, keys: TIKey[]): Promise<Map<string, TryRo
     for (const part of chunks(list, 500)) {
       const rows = await db
         .selectFrom('task_instance')
-        .select(['task_id', 'map_index', 'state', 'try_number', 'queue'])
+        .select(['task_id', 'map_index', 'state', 'try_number', 'queue', 'launch_id'])
         .where('dag_id', '=', part[0].dagId)
         .where('run_id', '=', part[0].runId)
         .where('task_id', 'in', [...new Set(part.map((k) => k.taskId))])
         .execute();
-      for (const r of rows) out.set(tiKeyString({ dagId: part[0].dagId, runId: part[0].runId, taskId: r.task_id, mapIndex: r.map_index }), { state: r.state, try_number: r.try_number, queue: r.queue });
+      for (const r of rows) out.set(tiKeyString({ dagId: part[0].dagId, runId: part[0].runId, taskId: r.task_id, mapIndex: r.map_index }), { state: r.state, try_number: r.try_number, queue: r.queue, launch_id: r.launch_id });
     }
   return out;
 }
 
-/** A try is over once its row moved past it (another try, or a state other than queued/running). */
-export function tryIsOver(row: Pick<TryRow, 'state' | 'try_number'> | undefined, tryNumber: number): boolean {
-  return !row || row.try_number !== tryNumber || (row.state !== 'queued' && row.state !== 'running');
+/**
+ * A try (launch) is over once its row moved past it: another try, another launch of the same try (it was taken
+ * back and queued again), or a state other than queued/running. Without a launch id only the number counts.
+ */
+export function tryIsOver(row: Pick<TryRow, 'state' | 'try_number' | 'launch_id'> | undefined, tryNumber: number, launchId?: string | null): boolean {
+  if (!row || row.try_number !== tryNumber || (row.state !== 'queued' && row.state !== 'running')) return true;
+  return launchId != null && row.launch_id !== launchId;
 }
 
-/** Who claims a try: its process, and the executor's handle for it when the claimer knows it. */
+/** Who claims a try: its process, the launch it was handed, and the executor's handle for it when known. */
 export interface ClaimInfo {
   hostname: string;
   pid: number;
   externalId?: string;
+  /** The launch this runner was started for; absent (a user's own `floe tasks run`) claims whichever is queued. */
+  launchId?: string | null;
 }
 
-/** queued → running for exactly this try. False when the try is not (or no longer) queued: do not run it. */
+/**
+ * queued → running for exactly this try (and launch). False when the try is not (or no longer) queued, or was
+ * taken back and queued again as another launch: do not run it. This one statement is the fence between a
+ * runner and a take-over (which moves the same launch queued → scheduled): exactly one of them wins.
+ */
 export async function claimTry(db: Q, k: TIKey, tryNumber: number, info: ClaimInfo): Promise<boolean> {
   const now = nowIso();
   const ext = info.externalId ? { external_executor_id: info.externalId } : {};
-  const r = await db.updateTable('task_instance').set({ state: 'running', start_date: now, end_date: null, hostname: info.hostname, pid: info.pid, last_heartbeat: now, reason: null, updated_at: now, ...ext }).where((eb) => eb.and(keyColumns(k)))
+  let q = db.updateTable('task_instance').set({ state: 'running', start_date: now, end_date: null, hostname: info.hostname, pid: info.pid, last_heartbeat: now, reason: null, updated_at: now, ...ext }).where((eb) => eb.and(keyColumns(k)))
     .where('try_number', '=', tryNumber)
-    .where('state', '=', 'queued')
-    .executeTakeFirst();
+    .where('state', '=', 'queued');
+  if (info.launchId) q = q.where('launch_id', '=', info.launchId);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
@@ -79,18 +91,19 @@ export interface TryEnd {
  * Ends one try: the TI moves to its final state for this try and the try is written to the history.
  * Only from queued/running and only for the given try number; returns false (and writes nothing) otherwise.
  */
-export async function finishTry(db: Kysely<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running']): Promise<boolean> {
-  return db.transaction().execute(async (trx) => finishTryIn(trx, k, tryNumber, end, from));
+export async function finishTry(db: Kysely<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running'], launchId?: string | null): Promise<boolean> {
+  return db.transaction().execute(async (trx) => finishTryIn(trx, k, tryNumber, end, from, launchId));
 }
 
-export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running']): Promise<boolean> {
+/** `launchId`: end only that launch of the try (a decision taken from an executor's report about it). */
+export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumber: number, end: TryEnd, from: string[] = ['queued', 'running'], launchId?: string | null): Promise<boolean> {
   const now = nowIso();
   // RETURNING (PostgreSQL, SQLite ≥ 3.35) gives the history row's columns without a second read.
-  const ti = await trx.updateTable('task_instance').set({ state: end.state, end_date: now, reason: end.reason, next_retry_at: end.nextRetryAt ?? null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
+  let q = trx.updateTable('task_instance').set({ state: end.state, end_date: now, reason: end.reason, next_retry_at: end.nextRetryAt ?? null, updated_at: now }).where((eb) => eb.and(keyColumns(k)))
     .where('try_number', '=', tryNumber)
-    .where('state', 'in', from)
-    .returning(['start_date', 'hostname', 'external_executor_id'])
-    .executeTakeFirst();
+    .where('state', 'in', from);
+  if (launchId) q = q.where('launch_id', '=', launchId);
+  const ti = await q.returning(['start_date', 'hostname', 'external_executor_id']).executeTakeFirst();
   if (!ti) return false;
   await trx
     .insertInto('task_instance_history')
@@ -144,7 +157,7 @@ export async function pullXcom(db: Q, dagId: string, runId: string, taskId: stri
 }
 
 /** For each try: true when the DB says it is over (a final state, a later try, or no such task instance). */
-export async function triesAreOver(db: { kysely: Kysely<Database> }, tries: { key: TIKey; tryNumber: number }[]): Promise<boolean[]> {
+export async function triesAreOver(db: { kysely: Kysely<Database> }, tries: { key: TIKey; tryNumber: number; launchId?: string | null }[]): Promise<boolean[]> {
   const rows = await readTries(db.kysely, tries.map((t) => t.key));
-  return tries.map((t) => tryIsOver(rows.get(tiKeyString(t.key)), t.tryNumber));
+  return tries.map((t) => tryIsOver(rows.get(tiKeyString(t.key)), t.tryNumber, t.launchId));
 }

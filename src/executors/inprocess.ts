@@ -31,6 +31,10 @@ export class InProcessExecutor implements Executor {
   async adopt(running: TaskRef[]): Promise<TaskRef[]> {
     return running;
   }
+  async revoke(refs: TaskRef[]): Promise<void> {
+    const revoked = new Set(refs.map((r) => r.launchId));
+    for (let i = this.pending.length - 1; i >= 0; i--) if (revoked.has(this.pending[i].launchId)) this.pending.splice(i, 1);
+  }
   async stop(): Promise<void> {
     while (this.running > 0) await new Promise((r) => setTimeout(r, 10));
   }
@@ -39,12 +43,12 @@ export class InProcessExecutor implements Executor {
     while (this.running < this.parallelism && this.pending.length) {
       const work = this.pending.shift()!;
       this.running++;
-      void runTaskTry(this.deps, work.key, work.tryNumber)
+      void runTaskTry(this.deps, work.key, work.tryNumber, 'run', { launchId: work.launchId })
         .then((o) => ({ state: o.ran && o.state === 'success' ? ('success' as const) : ('failed' as const), reason: o.reason ?? undefined }))
         .catch((e: Error) => ({ state: 'failed' as const, reason: `task runner error: ${e.message}` }))
         .then((r) => {
           this.running--;
-          this.events.push({ key: work.key, tryNumber: work.tryNumber, ...r });
+          this.events.push({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, ...r });
           this.opts.wake();
           this.pump();
         });

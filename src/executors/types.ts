@@ -16,6 +16,11 @@ export interface TIKey {
 export interface Workload {
   key: TIKey;
   tryNumber: number;
+  /**
+   * This launch of the try (the task instance's `launch_id`). A try put back and queued again keeps its number
+   * but gets a new launch: only this launch's runner can claim it, and reports about other launches are stale.
+   */
+  launchId: string;
   /** The task-runner command (`floe tasks run …`); executors that run processes use it as is. */
   command: string[];
   queue: string;
@@ -34,6 +39,8 @@ export interface Workload {
 export interface ExecutorEvent {
   key: TIKey;
   tryNumber: number;
+  /** The launch the executor saw (from its Workload or adopted TaskRef); decisions from the event apply to it only. */
+  launchId?: string | null;
   state: 'running' | 'success' | 'failed';
   /** Why, when the executor knows more than the runner could record (killed, OOM, pod evicted, …). */
   reason?: string;
@@ -49,6 +56,7 @@ export interface ExecutorEvent {
 export interface TaskRef {
   key: TIKey;
   tryNumber: number;
+  launchId: string | null;
   externalId: string | null;
 }
 
@@ -66,6 +74,11 @@ export interface Executor {
   openSlots(): number;
   /** Takes over tries launched by a dead scheduler; returns those it could NOT adopt. */
   adopt(running: TaskRef[]): Promise<TaskRef[]>;
+  /**
+   * The scheduler took these launches back (queued too long without their runner starting): stop what still
+   * waits or runs for them (delete the pod, drop the job). Their runners could not claim them anyway.
+   */
+  revoke(refs: TaskRef[]): Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -16,6 +16,11 @@ export interface QueueingContext {
   log: Logger;
   /** Called when candidates were cut by the query limit or slots: the caller should loop again at once. */
   onMore?: () => void;
+  /**
+   * A launch id never handed out before (`<jobId>.<n>`): the tries queued by one statement share one, which is
+   * enough, since a task instance is queued at most once by a statement.
+   */
+  nextLaunchId: () => string;
 }
 
 export interface Candidate {
@@ -54,8 +59,8 @@ export function chooseToQueue(
   return chosen;
 }
 
-export const taskRunCommand = (c: { dagId: string; runId: string; taskId: string; mapIndex: number }, tryNumber: number): string[] => [
-  'floe', 'tasks', 'run', c.dagId, c.taskId, c.runId, '--try', String(tryNumber), '--map-index', String(c.mapIndex),
+export const taskRunCommand = (c: { dagId: string; runId: string; taskId: string; mapIndex: number }, tryNumber: number, launchId: string): string[] => [
+  'floe', 'tasks', 'run', c.dagId, c.taskId, c.runId, '--try', String(tryNumber), '--map-index', String(c.mapIndex), '--launch', launchId,
 ];
 
 const warnedNoPool = new Set<string>();
@@ -122,21 +127,24 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
       ctx.log.warn({ dagId: c.dag_id, taskId: c.task_id, pool: c.pool }, `task waits: pool "${c.pool}" does not exist (create it with floe pools set)`);
     });
     const t = nowIso();
+    const launched: { c: Candidate; launchId: string }[] = [];
     // Group by run so each UPDATE is one statement for many tasks.
     for (const group of groupBy(picked, (c) => runKey(c.dag_id, c.run_id)).values())
       for (const part of chunks(group, 500)) {
+        const launchId = ctx.nextLaunchId();
+        for (const c of part) launched.push({ c, launchId });
         await trx
           .updateTable('task_instance')
-          .set((eb) => ({ state: 'queued', try_number: eb('try_number', '+', 1), queued_at: t, queued_by_job_id: ctx.jobId, updated_at: t, external_executor_id: null, reason: null }))
+          .set((eb) => ({ state: 'queued', try_number: eb('try_number', '+', 1), launch_id: launchId, queued_at: t, queued_by_job_id: ctx.jobId, updated_at: t, external_executor_id: null }))
           .where('dag_id', '=', part[0].dag_id)
           .where('run_id', '=', part[0].run_id)
           .where('task_id', 'in', part.map((c) => c.task_id))
           .where('state', '=', 'scheduled')
           .execute();
       }
-    return picked;
+    return launched;
   });
-  for (const c of chosen) {
+  for (const { c, launchId } of chosen) {
     const cached = ctx.dags.get(c.dag_id)!;
     const task = taskOf(cached.dag, c.task_id)!;
     const key = { dagId: c.dag_id, runId: c.run_id, taskId: c.task_id, mapIndex: c.map_index };
@@ -144,7 +152,8 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
     const work: Workload = {
       key,
       tryNumber,
-      command: taskRunCommand(key, tryNumber),
+      launchId,
+      command: taskRunCommand(key, tryNumber, launchId),
       queue: task.queue,
       executorConfig: task.executorConfig,
       fileloc: cached.dag.fileloc,

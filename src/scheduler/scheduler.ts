@@ -8,7 +8,7 @@ import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
 import { finishTry, keyColumns, readTries, tryIsOver } from '../db/task-instances.ts';
-import { type Executor, type ExecutorEvent, type TIKey, tiKeyString } from '../executors/types.ts';
+import { type Executor, type ExecutorEvent, type TaskRef, type TIKey, tiKeyString } from '../executors/types.ts';
 import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
 import { createDueRuns } from './dag-runs.ts';
@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   healthCheckThresholdMs: number;
   /** Launches of one try that may fail on infrastructure (runner never started) before the try fails. */
   launchFailureRetries?: number;
+  /** A try queued this long without its runner's claim is taken back (scheduler.taskQueuedTimeout); 0/absent: never. */
+  queuedTimeoutMs?: number;
   /** Restrict to one DAG's given runs (`dags test`, `dags backfill`); no scheduled runs are created then. */
   scope?: { dagId: string; runIds: string[] };
   /** Called after each DAG-run state change (progress displays). */
@@ -75,6 +77,7 @@ export class Scheduler {
   private lastHousekeeping = 0;
   private lastRunCreation = 0;
   private lastJobHeartbeat = 0;
+  private launchSeq = 0;
   private readonly now: () => Date;
 
   constructor(private readonly o: SchedulerOptions) {
@@ -154,19 +157,37 @@ export class Scheduler {
       scope: this.o.scope,
       log: this.o.log,
       onMore: () => (more = true),
+      nextLaunchId: () => `${this.jobId}.${++this.launchSeq}`,
     });
     // Loop again at once only when there may be more to queue right now; executor events wake the loop anyway.
     if (more && this.o.executor.openSlots() > 0) this.woken = true;
     // Beat well within the threshold others use to declare this scheduler dead.
     if (now.getTime() - this.lastJobHeartbeat >= Math.min(JOB_HEARTBEAT_MS, this.o.healthCheckThresholdMs / 3)) {
       this.lastJobHeartbeat = now.getTime();
-      await this.o.db.kysely.updateTable('job').set({ latest_heartbeat: now.toISOString() }).where('id', '=', this.jobId).execute();
+      await this.heartbeat(now);
     }
     if (now.getTime() - this.lastHousekeeping >= HOUSEKEEPING_MS) {
       this.lastHousekeeping = now.getTime();
       this.runTis.prune(now.getTime());
       await this.housekeeping(now);
     }
+  }
+
+  /**
+   * Beats the job row. A scheduler that was too slow (paused, starved) may have been declared dead meanwhile:
+   * its queued tries that had not started were taken back, and their runners' claims now fail. It says so,
+   * revives its row, and carries on: its stale reports cannot touch the new launches (launch fencing).
+   */
+  private async heartbeat(now: Date): Promise<void> {
+    const db = this.o.db.kysely;
+    const r = await db.updateTable('job').set({ latest_heartbeat: now.toISOString() }).where('id', '=', this.jobId).where('state', '=', 'running').executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return;
+    const job = await db.selectFrom('job').select('state').where('id', '=', this.jobId).executeTakeFirst();
+    this.o.log.warn(
+      { jobId: this.jobId, state: job?.state },
+      'this scheduler was taken for dead (its heartbeat was older than scheduler.healthCheckThreshold): other schedulers took back the tries it had queued that had not started; carrying on',
+    );
+    await db.updateTable('job').set({ state: 'running', latest_heartbeat: now.toISOString() }).where('id', '=', this.jobId).execute();
   }
 
   private async refreshDags(): Promise<void> {
@@ -195,13 +216,15 @@ export class Scheduler {
     const started = events.filter((ev) => ev.state === 'running' && ev.externalId);
     if (started.length)
       await db.transaction().execute(async (trx) => {
-        for (const ev of started)
-          await trx
+        for (const ev of started) {
+          let q = trx
             .updateTable('task_instance')
             .set({ external_executor_id: ev.externalId })
             .where((eb) => eb.and(keyColumns(ev.key)))
-            .where('try_number', '=', ev.tryNumber)
-            .execute();
+            .where('try_number', '=', ev.tryNumber);
+          if (ev.launchId) q = q.where('launch_id', '=', ev.launchId);
+          await q.execute();
+        }
         // A fast try may have ended (and written its history row) before its start was seen here: copy the id
         // from its task instance (same try) — one statement per run; usually no history row matches.
         for (const evs of groupBy(started, (ev) => runKey(ev.key.dagId, ev.key.runId)).values())
@@ -229,57 +252,75 @@ export class Scheduler {
     const current = await readTries(db, ended.map((ev) => ev.key));
     for (const ev of ended) {
       const ti = current.get(tiKeyString(ev.key));
-      if (!ti || tryIsOver(ti, ev.tryNumber)) continue;
+      // A report about another launch (taken back, queued again) is stale: the launch it names is over.
+      if (!ti || tryIsOver(ti, ev.tryNumber, ev.launchId)) continue;
       let reason = ev.reason ?? `the executor reports the try ${ev.state === 'success' ? 'ended' : 'failed'} but the task runner recorded no result`;
       if (ev.infraFailure && ti.state === 'queued') {
-        const relaunched = await this.relaunchAfterInfraFailure(ev, reason);
-        if (relaunched) continue;
+        const r = await this.takeBack({ key: ev.key, tryNumber: ev.tryNumber, launchId: ev.launchId ?? ti.launch_id }, reason, { launchFailure: true, externalId: ev.externalId });
+        if (r !== 'over_budget') continue;
         reason = `${reason} (gave up after ${this.o.launchFailureRetries ?? 3} relaunches)`;
       }
-      await this.failTry(ev.key, ev.tryNumber, reason);
+      await this.failTry(ev.key, ev.tryNumber, reason, ev.launchId);
     }
   }
 
   /**
-   * Records an infrastructure failure of a try and, below the limit, puts the try back to scheduled with the
-   * same try number, so it is launched again without spending the task's retries.
+   * Puts one launch of a queued try back to `scheduled` with the same try number, so it is launched again (as a
+   * new launch) without spending the task's retries — one statement that a runner's claim of the same launch
+   * cannot race (see claimTry): whichever comes first wins. `launchFailure`: the launch failed on
+   * infrastructure and counts against kubernetes.podLaunchFailureRetries ('over_budget' once they are spent:
+   * the caller fails the try). 'stale': the launch was not queued any more (claimed, ended, taken back).
    */
-  private async relaunchAfterInfraFailure(ev: ExecutorEvent, reason: string): Promise<boolean> {
+  private async takeBack(
+    ref: { key: TIKey; tryNumber: number; launchId: string | null },
+    reason: string,
+    o: { launchFailure: boolean; externalId?: string | null },
+  ): Promise<'taken_back' | 'over_budget' | 'stale'> {
     const db = this.o.db.kysely;
-    return db.transaction().execute(async (trx) => {
-      const prior = await trx
-        .selectFrom('task_launch_failure')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where((eb) => eb.and(keyColumns(ev.key)))
-        .where('try_number', '=', ev.tryNumber)
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('task_launch_failure')
-        .values({ ...keyColumns(ev.key), try_number: ev.tryNumber, external_executor_id: ev.externalId ?? null, reason, recorded_at: nowIso() })
-        .execute();
-      if (Number(prior.n) >= (this.o.launchFailureRetries ?? 3)) return false;
-      const r = await trx
+    const limit = this.o.launchFailureRetries ?? 3;
+    const r = await db.transaction().execute(async (trx) => {
+      let prior = 0;
+      if (o.launchFailure) {
+        const n = await trx
+          .selectFrom('task_launch_failure')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where((eb) => eb.and(keyColumns(ref.key)))
+          .where('try_number', '=', ref.tryNumber)
+          .executeTakeFirstOrThrow();
+        prior = Number(n.n);
+        if (prior >= limit) {
+          await trx.insertInto('task_launch_failure').values({ ...keyColumns(ref.key), try_number: ref.tryNumber, external_executor_id: o.externalId ?? null, reason, recorded_at: nowIso() }).execute();
+          return { result: 'over_budget' as const, prior };
+        }
+      }
+      let q = trx
         .updateTable('task_instance')
-        .set((eb) => ({ state: 'scheduled', try_number: eb('try_number', '-', 1), queued_by_job_id: null, reason: `relaunching after: ${reason}`, updated_at: nowIso() }))
-        .where((eb) => eb.and(keyColumns(ev.key)))
-        .where('try_number', '=', ev.tryNumber)
-        .where('state', '=', 'queued')
-        .executeTakeFirst();
-      await trx.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', ev.key.dagId).where('run_id', '=', ev.key.runId).execute();
-      this.o.log.warn({ ti: ev.key, tryNumber: ev.tryNumber, attempt: Number(prior.n) + 1 }, `launch failed, relaunching: ${reason}`);
-      this.woken = true;
-      return Number(r.numUpdatedRows) === 1;
+        .set((eb) => ({ state: 'scheduled', try_number: eb('try_number', '-', 1), launch_id: null, queued_by_job_id: null, reason: o.launchFailure ? `relaunching after: ${reason}` : reason, updated_at: nowIso() }))
+        .where((eb) => eb.and(keyColumns(ref.key)))
+        .where('try_number', '=', ref.tryNumber)
+        .where('state', '=', 'queued');
+      if (ref.launchId) q = q.where('launch_id', '=', ref.launchId);
+      if (Number((await q.executeTakeFirst()).numUpdatedRows) !== 1) return { result: 'stale' as const, prior };
+      if (o.launchFailure)
+        await trx.insertInto('task_launch_failure').values({ ...keyColumns(ref.key), try_number: ref.tryNumber, external_executor_id: o.externalId ?? null, reason, recorded_at: nowIso() }).execute();
+      await trx.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', ref.key.dagId).where('run_id', '=', ref.key.runId).execute();
+      return { result: 'taken_back' as const, prior };
     });
+    if (r.result === 'taken_back') {
+      if (o.launchFailure) this.o.log.warn({ ti: ref.key, tryNumber: ref.tryNumber, attempt: r.prior + 1 }, `launch failed, relaunching: ${reason}`);
+      this.woken = true;
+    }
+    return r.result;
   }
 
-  /** Ends a try as failed or up_for_retry (per the task's retries), with a reason. */
-  async failTry(k: TIKey, tryNumber: number, reason: string): Promise<void> {
+  /** Ends a try (only the given launch of it, when given) as failed or up_for_retry (per the task's retries), with a reason. */
+  async failTry(k: TIKey, tryNumber: number, reason: string, launchId?: string | null): Promise<void> {
     const cached = this.dags.get(k.dagId);
     const task = cached ? taskOf(cached.dag, k.taskId) : undefined;
     const retries = task?.retries ?? 0;
     const state = failureState(tryNumber, retries);
     const nextRetryAt = state === 'up_for_retry' && task ? new Date(this.now().getTime() + retryDelaySeconds(task, tryNumber) * 1000).toISOString() : null;
-    if (await finishTry(this.o.db.kysely, k, tryNumber, { state, reason, nextRetryAt })) {
+    if (await finishTry(this.o.db.kysely, k, tryNumber, { state, reason, nextRetryAt }, undefined, launchId)) {
       this.o.log.warn({ ti: k, tryNumber, state }, reason);
       this.woken = true;
     }
@@ -427,45 +468,82 @@ export class Scheduler {
         `zombie: no heartbeat from the task runner (pid ${z.pid ?? '?'} on ${z.hostname ?? '?'}) since ${z.last_heartbeat}, over ${this.o.zombieThresholdMs / 1000}s (scheduler.zombieThreshold)`);
     }
 
-    // Tries queued by a scheduler that died before they started: back to scheduled, same try number.
+    await this.takeOverDeadSchedulers(now);
+    await this.takeBackStuckQueued(now);
+  }
+
+  /**
+   * Schedulers whose heartbeat is older than healthCheckThreshold are declared dead — one conditional UPDATE
+   * each, so a scheduler that beats meanwhile is not — and the tries they queued before that moment are taken
+   * over: offered to this executor (adopt), else put back to `scheduled` launch by launch (takeBack), which a
+   * runner's claim of the same launch cannot race. A slow scheduler that wakes up finds its job declared dead
+   * (see heartbeat) and its taken-back launches fenced off.
+   */
+  private async takeOverDeadSchedulers(now: Date): Promise<void> {
+    const db = this.o.db.kysely;
+    const declaredAt = nowIso();
     const deadBefore = new Date(now.getTime() - this.o.healthCheckThresholdMs).toISOString();
-    const dead = await db
-      .selectFrom('job')
-      .select('id')
-      .where('id', '!=', this.jobId)
-      .where((eb) => eb.or([eb('state', '!=', 'running'), eb('latest_heartbeat', '<', deadBefore)]))
-      .execute();
-    if (dead.length) {
-      const ids = dead.map((d) => d.id);
-      const orphans = await db
-        .selectFrom('task_instance')
-        .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'external_executor_id', 'state'])
-        .where('state', 'in', ['queued', 'running'])
-        .where('queued_by_job_id', 'in', ids)
-        .execute();
-      if (orphans.length) {
-        const refs = orphans.map((o) => ({ key: { dagId: o.dag_id, runId: o.run_id, taskId: o.task_id, mapIndex: o.map_index }, tryNumber: o.try_number, externalId: o.external_executor_id }));
-        const notAdopted = await this.o.executor.adopt(refs);
-        const running = new Set(refs.filter((_, i) => orphans[i].state === 'running'));
-        for (const ref of notAdopted) {
-          // A running try nobody can watch is left to zombie detection (its runner may still finish it).
-          if (running.has(ref)) continue;
-          await db
-            .updateTable('task_instance')
-            .set((eb) => ({ state: 'scheduled', try_number: eb('try_number', '-', 1), queued_by_job_id: null, updated_at: nowIso() }))
-            .where((eb) => eb.and(keyColumns(ref.key)))
-            .where('try_number', '=', ref.tryNumber)
-            .where('state', '=', 'queued')
-            .execute();
-          await db.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', ref.key.dagId).where('run_id', '=', ref.key.runId).execute();
-        }
-        const adopted = new Set(refs.filter((r) => !notAdopted.includes(r)));
-        for (const ref of [...adopted, ...notAdopted.filter((r) => running.has(r))])
-          await db.updateTable('task_instance').set({ queued_by_job_id: this.jobId }).where((eb) => eb.and(keyColumns(ref.key))).where('try_number', '=', ref.tryNumber).execute();
-        this.o.log.warn({ orphans: orphans.length, adopted: adopted.size }, 'took over tries queued by a dead scheduler');
-        this.woken = true;
-      }
+    const silent = await db.selectFrom('job').select('id').where('id', '!=', this.jobId).where('state', '=', 'running').where('latest_heartbeat', '<', deadBefore).execute();
+    for (const { id } of silent) {
+      const r = await db.updateTable('job').set({ state: 'dead' }).where('id', '=', id).where('state', '=', 'running').where('latest_heartbeat', '<', deadBefore).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) this.o.log.warn({ jobId: id }, `scheduler ${id} declared dead: no heartbeat for over ${this.o.healthCheckThresholdMs / 1000}s (scheduler.healthCheckThreshold)`);
     }
+    const dead = await db.selectFrom('job').select('id').where('id', '!=', this.jobId).where('state', '!=', 'running').execute();
+    if (!dead.length) return;
+    // Only tries queued before now: a scheduler declared dead that comes back queues new tries under its old id.
+    const orphans = await db
+      .selectFrom('task_instance')
+      .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'launch_id', 'external_executor_id', 'state'])
+      .where('state', 'in', ['queued', 'running'])
+      .where('queued_by_job_id', 'in', dead.map((d) => d.id))
+      .where('queued_at', '<', declaredAt)
+      .execute();
+    if (!orphans.length) return;
+    const refs: TaskRef[] = orphans.map((o) => ({ key: { dagId: o.dag_id, runId: o.run_id, taskId: o.task_id, mapIndex: o.map_index }, tryNumber: o.try_number, launchId: o.launch_id, externalId: o.external_executor_id }));
+    const notAdopted = new Set(await this.o.executor.adopt(refs));
+    const running = new Set(refs.filter((_, i) => orphans[i].state === 'running'));
+    let takenBack = 0;
+    for (const ref of refs) {
+      // A queued try nobody adopted goes back to scheduled; a running one nobody can watch is left to zombie
+      // detection (its runner may still finish it) and, like adopted ones, is now this scheduler's.
+      if (notAdopted.has(ref) && !running.has(ref)) {
+        if ((await this.takeBack(ref, `taken back from dead scheduler: its launch ${ref.launchId ?? ''} never started`.trim(), { launchFailure: false })) === 'taken_back') takenBack++;
+        continue;
+      }
+      let q = db.updateTable('task_instance').set({ queued_by_job_id: this.jobId }).where((eb) => eb.and(keyColumns(ref.key))).where('try_number', '=', ref.tryNumber);
+      if (ref.launchId) q = q.where('launch_id', '=', ref.launchId);
+      await q.execute();
+    }
+    this.o.log.warn({ orphans: orphans.length, adopted: refs.length - notAdopted.size, takenBack }, 'took over tries queued by a dead scheduler');
+    this.woken = true;
+  }
+
+  /**
+   * Tries this scheduler queued whose runner has not claimed them within scheduler.taskQueuedTimeout (a pod
+   * Running whose container never starts Floe, a job no worker takes): each launch is taken back, counting as a
+   * launch failure, and the executor drops what it still holds of it (pod, job).
+   */
+  private async takeBackStuckQueued(now: Date): Promise<void> {
+    if (!this.o.queuedTimeoutMs) return;
+    const db = this.o.db.kysely;
+    const stuck = await db
+      .selectFrom('task_instance')
+      .select(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number', 'launch_id', 'external_executor_id'])
+      .where('state', '=', 'queued')
+      .where('queued_by_job_id', '=', this.jobId)
+      .where('queued_at', '<', new Date(now.getTime() - this.o.queuedTimeoutMs).toISOString())
+      .execute();
+    if (!stuck.length) return;
+    const reason = `queued for over ${this.o.queuedTimeoutMs / 1000}s without its task runner starting (scheduler.taskQueuedTimeout)`;
+    const revoke: TaskRef[] = [];
+    for (const row of stuck) {
+      const ref: TaskRef = { key: { dagId: row.dag_id, runId: row.run_id, taskId: row.task_id, mapIndex: row.map_index }, tryNumber: row.try_number, launchId: row.launch_id, externalId: row.external_executor_id };
+      const r = await this.takeBack(ref, reason, { launchFailure: true, externalId: row.external_executor_id });
+      if (r === 'stale') continue;
+      revoke.push(ref);
+      if (r === 'over_budget') await this.failTry(ref.key, ref.tryNumber, `${reason} (gave up after ${this.o.launchFailureRetries ?? 3} relaunches)`, ref.launchId);
+    }
+    if (revoke.length) await this.o.executor.revoke(revoke);
   }
 }
 
@@ -480,6 +558,7 @@ export function schedulerOptions(deps: { cfg: LoadedConfig; db: Db; log: Logger 
     zombieThresholdMs: cfg.scheduler.zombieThreshold * 1000,
     healthCheckThresholdMs: cfg.scheduler.healthCheckThreshold * 1000,
     launchFailureRetries: cfg.kubernetes.podLaunchFailureRetries,
+    queuedTimeoutMs: cfg.scheduler.taskQueuedTimeout * 1000,
     ...extra,
   };
 }

@@ -75,7 +75,7 @@ export class RunnerPool {
       let db: Db, recorder: BatchedTryRecorder;
       try {
         ({ db, recorder } = await this.store());
-        claimed = await recorder.claim(data.key, data.tryNumber, { hostname: hostname(), pid, externalId });
+        claimed = await recorder.claim(data.key, data.tryNumber, { hostname: hostname(), pid, externalId, launchId: data.launchId });
       } catch (e) {
         // Not claimed, so not run: the try is still queued, and the executor adds it again (a bounded number of times).
         return { ran: false, state: null, reason: `the worker could not claim the try in the metadata database: ${(e as Error).message}`, pid };

@@ -57,6 +57,8 @@ export interface TryHints {
   dagHash?: string;
   /** The executor's handle for the try, recorded with the claim (so the scheduler need not write it). */
   externalId?: string;
+  /** The launch this runner was started for: the claim succeeds only for it (see claimTry). */
+  launchId?: string | null;
 }
 
 /** Parsed DAGs by id, reused while their hash is unchanged: a warm runner reads a large DAG's JSON once, not per try. */
@@ -198,7 +200,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     return mode === 'claimed' ? { ran: true, state: 'failed', reason, end: { state: 'failed', reason } } : { ran: false, reason };
   }
   const recorder = directRecorder(db);
-  if (mode === 'run' && !(await recorder.claim(k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId }))) {
+  if (mode === 'run' && !(await recorder.claim(k, tryNumber, { hostname: hostname(), pid: process.pid, externalId: hints.externalId, launchId: hints.launchId }))) {
     return { ran: false, reason: notQueuedReason(await getTI(db.kysely, k), tryNumber) };
   }
   const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber), deps.echoLog);

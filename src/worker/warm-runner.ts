@@ -9,7 +9,7 @@ export interface WarmRunnerSettings {
   logsFolder: string;
   heartbeatSeconds: number;
 }
-export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number };
+export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number; launchId: string };
 export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumber: number; ran: boolean; state?: string; reason: string | null };
 
 const settings = JSON.parse(process.env.FLOE_RUNNER_SETTINGS ?? 'null') as WarmRunnerSettings | null;
@@ -19,7 +19,7 @@ const parentPid = process.ppid;
 process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: WarmRequest) => {
   if (msg.type !== 'run') return;
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local', parentPid }, msg.key, msg.tryNumber)
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local', parentPid }, msg.key, msg.tryNumber, 'run', { launchId: msg.launchId })
     .then((o) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason } as WarmReply, timedOut: o.ran && o.timedOut === true }))
     .catch((e: Error) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` } as WarmReply, timedOut: false }))
     // A timed-out task may still be running inside this process: never reuse it for another try.

@@ -19,6 +19,7 @@ class CaptureExecutor implements Executor {
   openSlots(): number {
     return 64 - this.work.length;
   }
+  async revoke(): Promise<void> {}
   async adopt(): Promise<never[]> {
     return [];
   }

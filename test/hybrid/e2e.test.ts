@@ -6,9 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import type { QueueExecutor } from '../../src/executors/queue/queue-executor.ts';
-import { readExecutions, runFinished, runScheduler } from '../queue/helpers.ts';
+import { currentJobId, readExecutions, runFinished, runScheduler } from '../queue/helpers.ts';
 import { execLogOf, type HybridHarness, hybridScheduler, MARK_SOURCE, REDIS_URL, redisAvailable, startHybridFloe } from './helpers.ts';
 import { SDK_IMPORT } from '../helpers/floe.ts';
 
@@ -70,18 +69,20 @@ dag({ dagId: 'who', schedule: null }, () => {
     const ext = new Map(rows.map((r) => [r.task_id, r.external_executor_id]));
     assert.equal(ext.get('combine'), `default/${pod.metadata!.name}/${pod.metadata!.uid}`);
     const key = (taskId: string) => ({ dagId: 'hybrid_example', runId, taskId, mapIndex: -1 });
-    for (const t of QUEUE_TASKS) assert.equal(ext.get(t), `bullmq:default/${jobIdFor(key(t), 1)}`);
+    const jobIds = new Map(await Promise.all(QUEUE_TASKS.map(async (t) => [t, await currentJobId(k.h.rt.db, key(t))] as const)));
+    for (const t of QUEUE_TASKS) assert.equal(ext.get(t), `bullmq:default/${jobIds.get(t)}`);
 
     // BullMQ: a completed job, processed by worker wa, for each queue task; none for combine on any queue.
     const queues = ['default', 'kubernetes'].map((name) => new Queue(name, { connection: { url: REDIS_URL }, prefix: k.prefix }));
     try {
       for (const t of QUEUE_TASKS) {
-        const job = await queues[0].getJob(jobIdFor(key(t), 1));
+        const job = await queues[0].getJob(jobIds.get(t)!);
         assert.ok(job, `job of ${t}`);
         assert.equal(await job.getState(), 'completed');
         assert.deepEqual([job.returnvalue.ran, job.returnvalue.state, job.returnvalue.worker], [true, 'success', 'wa']);
       }
-      for (const q of queues) assert.equal(await q.getJob(jobIdFor(key('combine'), 1)), undefined);
+      const combine = await currentJobId(k.h.rt.db, key('combine'));
+      for (const q of queues) assert.equal(await q.getJob(combine), undefined);
     } finally {
       await Promise.all(queues.map((q) => q.close()));
     }

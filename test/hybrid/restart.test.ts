@@ -6,10 +6,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { sleep } from '../../src/util/time.ts';
 import { SDK_IMPORT } from '../helpers/floe.ts';
-import { readExecutions, waitUntil } from '../queue/helpers.ts';
+import { currentJobId, readExecutions, waitUntil } from '../queue/helpers.ts';
 import {
   execLogOf, type HybridHarness, MARK_SOURCE, REDIS_URL, redisAvailable, type SchedulerProc, startHybridFloe, startSchedulerProcess, stopSchedulerProcess,
 } from './helpers.ts';
@@ -142,7 +141,7 @@ dag({ dagId: 'restart', schedule: null }, () => {
     const q = new Queue('default', { connection: { url: REDIS_URL }, prefix: k.prefix });
     try {
       for (const id of QUEUE_TASKS) {
-        const job = (await q.getJob(jobIdFor({ dagId: 'restart', runId, taskId: id, mapIndex: -1 }, 1)))!;
+        const job = (await q.getJob(await currentJobId(k.h.rt.db, { dagId: 'restart', runId, taskId: id, mapIndex: -1 })))!;
         assert.ok(job, `job of ${id}`);
         if (id !== 'q_after') assert.ok(job.timestamp < killedAt, `${id}'s job was added before the kill`);
         assert.deepEqual([job.returnvalue.ran, job.returnvalue.state], [true, 'success']);

@@ -14,10 +14,11 @@ import type { SerializedTask } from '../../src/dag/model.ts';
 import { startFloe } from '../helpers/floe.ts';
 
 const key = (taskId: string) => ({ dagId: 'd', runId: 'r', taskId, mapIndex: -1 });
-const ref = (taskId: string, externalId: string | null = null): TaskRef => ({ key: key(taskId), tryNumber: 1, externalId });
+const ref = (taskId: string, externalId: string | null = null): TaskRef => ({ key: key(taskId), tryNumber: 1, launchId: '1.1', externalId });
 const work = (taskId: string, queue: string): Workload => ({
   key: key(taskId),
   tryNumber: 1,
+  launchId: '1.1',
   command: ['floe', 'tasks', 'run', 'd', taskId, 'r'],
   queue,
   executorConfig: null,
@@ -64,6 +65,7 @@ class FakeHalf implements Executor {
   openSlots(): number {
     return Math.max(0, this.parallelism - this.inFlight);
   }
+  async revoke(): Promise<void> {}
   async adopt(refs: TaskRef[]): Promise<TaskRef[]> {
     this.offered.push(refs.map((r) => r.key.taskId));
     if (this.throwOn && refs.some((r) => r.key.taskId === this.throwOn)) throw new Error(`${this.name}: API down`);

@@ -115,6 +115,7 @@ class RecordingExecutor implements Executor {
   openSlots(): number {
     return this.slots - this.received.length;
   }
+  async revoke(): Promise<void> {}
   async adopt(running: TaskRef[]): Promise<TaskRef[]> {
     return running;
   }
@@ -253,13 +254,14 @@ describe('queueScheduledTasks from several schedulers at once (PostgreSQL)', asy
       const world = await seedWorld(h.rt.db, r);
       const schedulers = Array.from({ length: r.int(2, MAX_SCHEDULERS) }, (_, i) => ({ jobId: 100 + i, db: dbs[i] }));
       const handedOut = new Map<string, number>();
+      let launches = 0;
       const rounds = r.int(2, 5);
       for (let round = 0; round < rounds; round++) {
         const at = `seed ${seed} round ${round}`;
         const before = new Map((await readTis(h.rt.db)).map((t) => [keyOf(t), t]));
         // Every scheduler queues once or twice, all at the same time.
         const calls = r.shuffle(schedulers.flatMap((s) => Array.from({ length: r.int(1, 2) }, () => ({ ...s, executor: new RecordingExecutor(r.int(0, 6)) }))));
-        const counts = await Promise.all(calls.map((c) => queueScheduledTasks(c.db, { executor: c.executor, jobId: c.jobId, dags: world.dags, log })));
+        const counts = await Promise.all(calls.map((c) => queueScheduledTasks(c.db, { executor: c.executor, jobId: c.jobId, dags: world.dags, log, nextLaunchId: () => `${c.jobId}.${++launches}` })));
         const after = await readTis(h.rt.db);
         const now = new Map(after.map((t) => [keyOf(t), t]));
         let delivered = 0;
@@ -295,7 +297,7 @@ describe('queueScheduledTasks from several schedulers at once (PostgreSQL)', asy
         }
       }
       // A last sweep by one scheduler with room for everything leaves no eligible task that would fit.
-      await queueScheduledTasks(dbs[0], { executor: new RecordingExecutor(10_000), jobId: 99, dags: world.dags, log });
+      await queueScheduledTasks(dbs[0], { executor: new RecordingExecutor(10_000), jobId: 99, dags: world.dags, log, nextLaunchId: () => `99.${++launches}` });
       const final = await readTis(h.rt.db);
       assertWithinLimits(final, world, `seed ${seed} final`);
       const runState = new Map((await h.rt.db.kysely.selectFrom('dag_run').select(['dag_id', 'run_id', 'state']).execute()).map((x) => [`${x.dag_id}/${x.run_id}`, x.state]));

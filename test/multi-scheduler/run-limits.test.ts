@@ -27,6 +27,7 @@ class NoSlotsExecutor implements Executor {
   openSlots(): number {
     return 0;
   }
+  async revoke(): Promise<void> {}
   async adopt(running: TaskRef[]): Promise<TaskRef[]> {
     return running;
   }

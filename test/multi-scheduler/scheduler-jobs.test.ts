@@ -30,6 +30,7 @@ class HoldingExecutor implements Executor {
   openSlots(): number {
     return Math.max(0, this.slots - this.received.length);
   }
+  async revoke(): Promise<void> {}
   async adopt(running: TaskRef[]): Promise<TaskRef[]> {
     return running;
   }

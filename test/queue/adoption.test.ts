@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
-  deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, recordingLog, REDIS_URL, redisAvailable, runFinished, runScheduler, startTestWorker, uniquePrefix, waitUntil, type WorkerProc, workerEnv,
+  currentJobId, deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, recordingLog, REDIS_URL, redisAvailable, runFinished, runScheduler, startTestWorker, uniquePrefix, waitUntil, type WorkerProc, workerEnv,
 } from './helpers.ts';
 
 describe('scheduler restart with tries queued in Redis', async () => {
@@ -55,7 +54,7 @@ dag({ dagId: 'adopt', schedule: null }, () => {
     await first.executor.stop();
     const q = new Queue('default', { connection: { url: REDIS_URL }, prefix });
     try {
-      await q.remove(jobIdFor(key('p3'), 1)); // this one was lost
+      await q.remove(await currentJobId(h.rt.db, key('p3'))); // this one was lost
     } finally {
       await q.close();
     }

@@ -6,10 +6,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { sql } from 'kysely';
-import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { dialects, type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
-  deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runFinished, runScheduler, startCliWorker, uniquePrefix, waitUntil, type WorkerProc, workerEnv,
+  currentJobId, deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runFinished, runScheduler, startCliWorker, uniquePrefix, waitUntil, type WorkerProc, workerEnv,
 } from './helpers.ts';
 
 const DAG = `${SDK_IMPORT}
@@ -87,10 +86,10 @@ for (const dialect of (await redisAvailable()) ? await dialects() : []) describe
     assert.equal(runs.filter((r) => r.taskId === 'extract').length, 1);
     // The executor's handle is recorded; the jobs carry the workers' results.
     const ext = await h.rt.db.kysely.selectFrom('task_instance').select('external_executor_id').where('dag_id', '=', 'qmix').where('task_id', '=', 'load').executeTakeFirstOrThrow();
-    assert.equal(ext.external_executor_id, `bullmq:etl/${jobIdFor({ dagId: 'qmix', runId, taskId: 'load', mapIndex: -1 }, 1)}`);
+    const loadJob = await currentJobId(h.rt.db, { dagId: 'qmix', runId, taskId: 'load', mapIndex: -1 });
+    assert.equal(ext.external_executor_id, `bullmq:etl/${loadJob}`);
     const q = new Queue('etl', { connection: { url: REDIS_URL }, prefix });
     try {
-      const loadJob = jobIdFor({ dagId: 'qmix', runId, taskId: 'load', mapIndex: -1 }, 1);
       // The worker completes the job after the runner's DB write that ended the run.
       await waitUntil('the last job to complete', async () => (await q.getJobState(loadJob)) === 'completed');
       const job = await q.getJob(loadJob);

@@ -37,7 +37,7 @@ describe('QueueExecutor', async () => {
 
   const key = (taskId: string): TIKey => ({ dagId: 'x', runId, taskId, mapIndex: -1 });
   const work = (taskId: string, queue = 'default', tryNumber = 1): Workload => ({
-    key: key(taskId), tryNumber, command: [], queue, executorConfig: null, fileloc: dag.fileloc, executionTimeout: null, task: dag.tasks.find((t) => t.taskId === taskId)!,
+    key: key(taskId), tryNumber, launchId: 'L1', command: [], queue, executorConfig: null, fileloc: dag.fileloc, executionTimeout: null, task: dag.tasks.find((t) => t.taskId === taskId)!,
   });
   /** The task instance row, as the scheduler leaves it when it hands a try to the executor. */
   async function setTi(taskId: string, state: string, tryNumber = 1): Promise<void> {
@@ -46,7 +46,7 @@ describe('QueueExecutor', async () => {
       .insertInto('task_instance')
       .values({
         dag_id: 'x', run_id: runId, task_id: taskId, map_index: -1, state, try_number: tryNumber, max_tries: 0, pool: 'default_pool', pool_slots: 1, queue: 'default', priority_weight: 1,
-        queued_at: t, start_date: null, end_date: null, next_retry_at: null, hostname: null, pid: null, queued_by_job_id: null, external_executor_id: null, last_heartbeat: null, reason: null, updated_at: t,
+        queued_at: t, start_date: null, end_date: null, next_retry_at: null, hostname: null, pid: null, queued_by_job_id: null, launch_id: 'L1', external_executor_id: null, last_heartbeat: null, reason: null, updated_at: t,
       })
       .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index']).doUpdateSet({ state, try_number: tryNumber }))
       .execute();
@@ -89,7 +89,7 @@ describe('QueueExecutor', async () => {
     await waitUntil('the second add', () => other.inFlight().every((e) => e.sent));
     const q = queue('etl', prefix);
     assert.deepEqual(await q.getJobCounts('waiting'), { waiting: 1 });
-    const job = (await q.getJob(jobIdFor(key('a'), 1)))!;
+    const job = (await q.getJob(jobIdFor(key('a'), 1, 'L1')))!;
     assert.deepEqual(job.data.key, key('a'));
     assert.equal(job.data.tryNumber, 1);
   });
@@ -109,7 +109,7 @@ describe('QueueExecutor', async () => {
     assert.deepEqual(events, []);
     await redis.up();
     await waitUntil('the add to go through', () => ex.inFlight().every((e) => e.sent), 30_000);
-    assert.equal(await queue('default', prefix, redis.url).getJobState(jobIdFor(key('b'), 1)), 'waiting');
+    assert.equal(await queue('default', prefix, redis.url).getJobState(jobIdFor(key('b'), 1, 'L1')), 'waiting');
     assert.deepEqual(events, []);
   });
 
@@ -123,7 +123,7 @@ describe('QueueExecutor', async () => {
       return { ran: false, reason: 'try 1 is not queued (task instance is running at try 1)', worker: 'fake', pid: 1 };
     });
     ex.queue(work('c'));
-    await waitUntil('the job to be completed', async () => (await queue('default', prefix).getJobState(jobIdFor(key('c'), 1))) === 'completed');
+    await waitUntil('the job to be completed', async () => (await queue('default', prefix).getJobState(jobIdFor(key('c'), 1, 'L1'))) === 'completed');
     await sleep(600); // a few checks
     assert.equal(ex.inFlight().length, 1, 'still tracked while the try runs');
     assert.deepEqual(events.filter((e) => e.state !== 'running'), []);
@@ -142,7 +142,7 @@ describe('QueueExecutor', async () => {
       return 'not a result';
     });
     ex.queue(work('f'));
-    await waitUntil('the job to be completed', async () => (await queue('default', prefix).getJobState(jobIdFor(key('f'), 1))) === 'completed');
+    await waitUntil('the job to be completed', async () => (await queue('default', prefix).getJobState(jobIdFor(key('f'), 1, 'L1'))) === 'completed');
     await sleep(600);
     assert.equal(ex.inFlight().length, 1, 'still tracked while the try runs');
     assert.deepEqual(events.filter((e) => e.state !== 'running'), []);
@@ -179,7 +179,7 @@ describe('QueueExecutor', async () => {
     const { ex, events } = executor(prefix);
     await ex.start();
     ex.queue(work('g'));
-    const jobId = jobIdFor(key('g'), 1);
+    const jobId = jobIdFor(key('g'), 1, 'L1');
     const q = queue('default', prefix);
     await waitUntil('the job to wait', async () => (await q.getJobState(jobId)) === 'waiting');
     const redis = new Redis(REDIS_URL);
@@ -215,37 +215,37 @@ describe('QueueExecutor', async () => {
     ex.queue(work('e'));
     await waitUntil('a failure event', () => events.some((e) => e.state === 'failed'));
     assert.equal(events.find((e) => e.state === 'failed')!.reason, 'task process (pid 7) was killed by SIGKILL before recording a result (worker fake)');
-    assert.equal(events.find((e) => e.state === 'failed')!.externalId, `bullmq:default/${jobIdFor(key('e'), 1)}`);
+    assert.equal(events.find((e) => e.state === 'failed')!.externalId, `bullmq:default/${jobIdFor(key('e'), 1, 'L1')}`);
   });
 
   test('adopt takes only tries whose Floe job is in Redis; everything else is handed back', async () => {
     const prefix = fresh('adopt');
     const q = queue('etl', prefix);
-    const data = (taskId: string) => ({ key: key(taskId), tryNumber: 1, executionTimeout: null, queuedAt: nowIso() });
-    await q.add('try', data('a'), { jobId: jobIdFor(key('a'), 1) });
-    await q.add('try', { something: 'else' }, { jobId: jobIdFor(key('b'), 1) }); // not a Floe try
+    const data = (taskId: string) => ({ key: key(taskId), tryNumber: 1, launchId: 'L1', executionTimeout: null, queuedAt: nowIso() });
+    await q.add('try', data('a'), { jobId: jobIdFor(key('a'), 1, 'L1') });
+    await q.add('try', { something: 'else' }, { jobId: jobIdFor(key('b'), 1, 'L1') }); // not a Floe try
     await setTi('a', 'queued');
     const { ex } = executor(prefix);
     await ex.start();
-    const refs = ['a', 'b', 'c'].map((t) => ({ key: key(t), tryNumber: 1, externalId: null }));
-    const podRef = { key: key('d'), tryNumber: 2, externalId: 'pod:floe-x-d-2' }; // e.g. the hybrid's Kubernetes half
+    const refs = ['a', 'b', 'c'].map((t) => ({ key: key(t), tryNumber: 1, launchId: 'L1', externalId: null }));
+    const podRef = { key: key('d'), tryNumber: 2, launchId: 'L1', externalId: 'pod:floe-x-d-2' }; // e.g. the hybrid's Kubernetes half
     const back = await ex.adopt([...refs, podRef]);
     assert.deepEqual(back.map((r) => r.key.taskId), ['b', 'c', 'd']);
-    assert.deepEqual(ex.inFlight(), [{ jobId: jobIdFor(key('a'), 1), queue: 'etl', sent: true }]);
+    assert.deepEqual(ex.inFlight(), [{ jobId: jobIdFor(key('a'), 1, 'L1'), queue: 'etl', sent: true }]);
     assert.equal(ex.openSlots(), 3);
   });
 
   test('an adopted try\'s result arrives through the queue\'s events, not only the periodic check', async () => {
     const prefix = fresh('adopt-events');
     const q = queue('etl', prefix);
-    await q.add('try', { key: key('d'), tryNumber: 3, executionTimeout: null, queuedAt: nowIso() }, { jobId: jobIdFor(key('d'), 3) });
+    await q.add('try', { key: key('d'), tryNumber: 3, launchId: 'L1', executionTimeout: null, queuedAt: nowIso() }, { jobId: jobIdFor(key('d'), 3, 'L1') });
     await setTi('d', 'queued', 3);
     const events: ExecutorEvent[] = [];
     // Checks every 10 minutes: only the event stream can report the result within the wait below.
     const ex = new QueueExecutor({ redisUrl: REDIS_URL, prefix, parallelism: 4, reconcileIntervalMs: 600_000 }, h.rt.db, { wake: () => void ex.sync().then((e) => events.push(...e)) });
     closers.push(() => ex.stop());
     await ex.start();
-    assert.deepEqual(await ex.adopt([{ key: key('d'), tryNumber: 3, externalId: null }]), []);
+    assert.deepEqual(await ex.adopt([{ key: key('d'), tryNumber: 3, launchId: 'L1', externalId: null }]), []);
     await sleep(300); // the adoption's own check saw the job waiting
     fakeWorker('etl', prefix, async () => ({ ran: true, state: 'failed', reason: 'boom', worker: 'fake', pid: 1 }));
     await waitUntil('the adopted try\'s result', () => events.some((e) => e.state === 'failed'), 10_000);
@@ -257,7 +257,7 @@ describe('QueueExecutor', async () => {
     await ex.start();
     ex.queue(work('a', 'bad:name', 5));
     await waitUntil('the failure', () => events.length > 0);
-    assert.deepEqual(events, [{ key: key('a'), tryNumber: 5, state: 'failed', reason: `task a cannot be queued: queue name "bad:name" contains ':', which BullMQ does not allow in queue names (task option "queue")` }]);
+    assert.deepEqual(events, [{ key: key('a'), tryNumber: 5, launchId: 'L1', state: 'failed', reason: `task a cannot be queued: queue name "bad:name" contains ':', which BullMQ does not allow in queue names (task option "queue")` }]);
     assert.equal(ex.openSlots(), 4);
   });
 });

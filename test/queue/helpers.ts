@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { databaseUrl } from '../../src/config/load.ts';
+import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { QueueExecutor, type QueueExecutorConfig } from '../../src/executors/queue/queue-executor.ts';
+import type { Db } from '../../src/db/connect.ts';
+import type { TIKey } from '../../src/executors/types.ts';
 import { Scheduler, schedulerOptions } from '../../src/scheduler/scheduler.ts';
 import { tsxExecArgv } from '../helpers/tsx.ts';
 import { sleep } from '../../src/util/time.ts';
@@ -274,3 +277,16 @@ export const pidAlive = (pid: number): boolean => {
     return false;
   }
 };
+
+/** The BullMQ job id of a task instance's current try (its launch id included), read from its row. */
+export async function currentJobId(db: Db, key: TIKey): Promise<string> {
+  const row = await db.kysely
+    .selectFrom('task_instance')
+    .select(['try_number', 'launch_id'])
+    .where('dag_id', '=', key.dagId)
+    .where('run_id', '=', key.runId)
+    .where('task_id', '=', key.taskId)
+    .where('map_index', '=', key.mapIndex)
+    .executeTakeFirstOrThrow();
+  return jobIdFor(key, row.try_number, row.launch_id);
+}

@@ -32,6 +32,7 @@ test('an unreachable Redis gives one warning naming the step, the connection err
   const work = (taskId: string): Workload => ({
     key: { dagId: 'd', runId: 'r', taskId, mapIndex: -1 },
     tryNumber: 1,
+    launchId: '1.1',
     command: [],
     queue: 'default',
     executorConfig: null,

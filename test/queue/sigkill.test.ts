@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
   deletePrefix, MARK_SOURCE, pidAlive, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runFinished, runScheduler, startTestWorker, uniquePrefix, waitUntil, type WorkerProc, workerEnv,
@@ -81,9 +80,10 @@ dag({ dagId: 'long', schedule: null }, () => {
     // BullMQ's stalled-job check moved try 1's job on: refused by the runner on redelivery, or failed.
     const q = new Queue('default', { connection: { url: REDIS_URL }, prefix });
     try {
-      const id = jobIdFor({ dagId: 'long', runId, taskId: 'long', mapIndex: -1 }, 1);
-      await waitUntil('the stalled job of try 1 to be finished', async () => ['completed', 'failed'].includes(await q.getJobState(id)), 30_000);
-      const job = (await q.getJob(id))!;
+      // Try 1's job: its id holds the launch id, which the task instance no longer shows (try 2 is current).
+      const try1Job = async () => (await q.getJobs(['active', 'waiting', 'completed', 'failed'])).find((j) => j.data.key.runId === runId && j.data.tryNumber === 1);
+      await waitUntil('the stalled job of try 1 to be finished', async () => ['completed', 'failed'].includes((await (await try1Job())?.getState()) ?? ''), 30_000);
+      const job = (await try1Job())!;
       if (job.finishedOn && job.returnvalue) assert.equal(job.returnvalue.ran, false);
       else assert.match(job.failedReason, /stalled/);
     } finally {

@@ -9,14 +9,18 @@ import { formatStatusLine, formatWorkerEvent } from '../../src/worker/queue-stat
 
 test('job ids: BullMQ-safe, one per try, reversible', () => {
   const key = { dagId: 'etl:x', runId: 'manual__2024-01-01T00:00:00+00:00', taskId: 'load|1%', mapIndex: -1 };
-  const id = jobIdFor(key, 3);
-  assert.equal(id, 'etl%3Ax|manual__2024-01-01T00%3A00%3A00+00%3A00|load%7C1%25|-1|3');
+  const id = jobIdFor(key, 3, '12.7');
+  assert.equal(id, 'etl%3Ax|manual__2024-01-01T00%3A00%3A00+00%3A00|load%7C1%25|-1|3|12.7');
   assert.ok(!id.includes(':'));
-  assert.deepEqual(parseJobId(id), { key, tryNumber: 3 });
-  assert.notEqual(jobIdFor(key, 4), id);
-  assert.notEqual(jobIdFor({ ...key, mapIndex: 0 }, 3), id);
+  assert.deepEqual(parseJobId(id), { key, tryNumber: 3, launchId: '12.7' });
+  assert.notEqual(jobIdFor(key, 4, '12.7'), id);
+  assert.notEqual(jobIdFor({ ...key, mapIndex: 0 }, 3, '12.7'), id);
+  // Another launch of the same try (taken back, queued again) is another job.
+  assert.notEqual(jobIdFor(key, 3, '12.8'), id);
+  // Jobs of schedulers that had no launch ids still parse.
+  assert.deepEqual(parseJobId(jobIdFor(key, 3, null)), { key, tryNumber: 3, launchId: null });
   // Parts that would collide without escaping stay apart.
-  assert.notEqual(jobIdFor({ dagId: 'a|b', runId: 'c', taskId: 'd', mapIndex: -1 }, 1), jobIdFor({ dagId: 'a', runId: 'b|c', taskId: 'd', mapIndex: -1 }, 1));
+  assert.notEqual(jobIdFor({ dagId: 'a|b', runId: 'c', taskId: 'd', mapIndex: -1 }, 1, 'x'), jobIdFor({ dagId: 'a', runId: 'b|c', taskId: 'd', mapIndex: -1 }, 1, 'x'));
   assert.equal(parseJobId('42'), null);
   assert.equal(parseJobId('a|b|c|x|1'), null);
 });
@@ -64,12 +68,14 @@ test('worker results and BullMQ failure reasons', () => {
   assert.ok(!isLostWorkerReason('task process (pid 3) was killed by SIGKILL before recording a result'));
 });
 
-test('a try is over once its row moved past it', () => {
+test('a try is over once its row moved past it: another try, another launch, or a final state', () => {
   assert.equal(tryIsOver(undefined, 1), true);
-  assert.equal(tryIsOver({ state: 'queued', try_number: 1 }, 1), false);
-  assert.equal(tryIsOver({ state: 'running', try_number: 1 }, 1), false);
-  assert.equal(tryIsOver({ state: 'running', try_number: 2 }, 1), true);
-  for (const state of ['success', 'failed', 'up_for_retry', 'scheduled', 'none', 'skipped']) assert.equal(tryIsOver({ state, try_number: 1 }, 1), true, state);
+  assert.equal(tryIsOver({ state: 'queued', try_number: 1, launch_id: '5.1' }, 1), false);
+  assert.equal(tryIsOver({ state: 'running', try_number: 1, launch_id: '5.1' }, 1, '5.1'), false);
+  assert.equal(tryIsOver({ state: 'running', try_number: 2, launch_id: '5.2' }, 1), true);
+  // Taken back and queued again under the same number: the old launch is over.
+  assert.equal(tryIsOver({ state: 'running', try_number: 1, launch_id: '6.1' }, 1, '5.1'), true);
+  for (const state of ['success', 'failed', 'up_for_retry', 'scheduled', 'none', 'skipped']) assert.equal(tryIsOver({ state, try_number: 1, launch_id: null }, 1), true, state);
 });
 
 test('worker output: event lines and the live status line', () => {

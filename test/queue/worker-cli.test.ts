@@ -6,11 +6,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { jobIdFor } from '../../src/executors/queue/job-id.ts';
 import { tsxExecArgv } from '../helpers/tsx.ts';
 import { type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import {
-  deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runScheduler, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
+  currentJobId, deletePrefix, MARK_SOURCE, queueScheduler, readExecutions, REDIS_URL, redisAvailable, runScheduler, startCliWorker, uniquePrefix, type WorkerProc, workerEnv,
 } from './helpers.ts';
 
 const CLI_ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
@@ -72,7 +71,7 @@ dag({ dagId: 'stubborn', schedule: null }, () => {
     assert.equal(tis.get('t2')!.state, 'queued', 't2 was not taken by the stopping worker');
     const q = new Queue('default', { connection: { url: REDIS_URL }, prefix });
     try {
-      assert.equal(await q.getJobState(jobIdFor({ dagId: 'graceful', runId, taskId: 't2', mapIndex: -1 }, 1)), 'waiting');
+      assert.equal(await q.getJobState(await currentJobId(h.rt.db, { dagId: 'graceful', runId, taskId: 't2', mapIndex: -1 })), 'waiting');
     } finally {
       await q.close();
     }

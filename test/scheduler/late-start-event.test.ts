@@ -29,6 +29,7 @@ class LateStartExecutor implements Executor {
   openSlots(): number {
     return 8;
   }
+  async revoke(): Promise<void> {}
   async adopt(): Promise<never[]> {
     return [];
   }

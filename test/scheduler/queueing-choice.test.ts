@@ -144,9 +144,9 @@ describe('chooseToQueue', () => {
 });
 
 describe('taskRunCommand', () => {
-  it('is the floe tasks run command with try and map index', () => {
-    assert.deepEqual(taskRunCommand({ dagId: 'etl', runId: 'manual__2030', taskId: 'load', mapIndex: -1 }, 3), [
-      'floe', 'tasks', 'run', 'etl', 'load', 'manual__2030', '--try', '3', '--map-index', '-1',
+  it('is the floe tasks run command with try, map index and launch', () => {
+    assert.deepEqual(taskRunCommand({ dagId: 'etl', runId: 'manual__2030', taskId: 'load', mapIndex: -1 }, 3, '4.17'), [
+      'floe', 'tasks', 'run', 'etl', 'load', 'manual__2030', '--try', '3', '--map-index', '-1', '--launch', '4.17',
     ]);
   });
 });

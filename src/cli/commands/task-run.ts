@@ -9,6 +9,7 @@ export function registerTaskRun(tasks: Command): void {
     .description('the task runner: run one queued try, record its state, XCom and log (what every executor runs)')
     .option('--try <n>', 'try number (default: the try the task instance is queued for)')
     .option('--map-index <n>', 'map index', '-1')
+    .option('--launch <id>', 'the launch of the try this runner was started for (executors pass it; a launch taken back is not run)')
     .action(async (dagId, taskId, runId, o) => {
       const [{ databaseUrl, loadConfig }, { openDb }, { getTI }, { runTaskTry }] = await Promise.all([
         import('../../config/load.ts'),
@@ -24,7 +25,7 @@ export function registerTaskRun(tasks: Command): void {
         if (!ti) throw new Error(`no task instance ${dagId}.${taskId} in run ${runId}`);
         const tryNumber = o.try ? parseIntArg(o.try, '--try') : ti.try_number;
         const deps = { db, logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval, echoLog: true };
-        const outcome = await runTaskTry(deps, key, tryNumber);
+        const outcome = await runTaskTry(deps, key, tryNumber, 'run', { launchId: o.launch });
         if (!outcome.ran) {
           console.error(`not run: ${outcome.reason}`);
           process.exitCode = 2;

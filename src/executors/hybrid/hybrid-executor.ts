@@ -137,6 +137,11 @@ export class HybridExecutor implements Executor {
     }
   }
 
+  /** Both halves drop what they hold of these launches (each ignores launches it was never handed). */
+  async revoke(refs: TaskRef[]): Promise<void> {
+    await Promise.all([this.halves.queue.revoke(refs), this.halves.kubernetes.revoke(refs)]);
+  }
+
   async stop(): Promise<void> {
     const results = await Promise.allSettled([this.halves.queue.stop(), this.halves.kubernetes.stop()]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -34,7 +34,7 @@ export interface KubernetesExecutorConfig {
 }
 
 /** For the orphan sweep: which of these tries are over in the DB (final state, or a later try exists). */
-export type TryIsOver = (tries: { key: TIKey; tryNumber: number }[]) => Promise<boolean[]>;
+export type TryIsOver = (tries: { key: TIKey; tryNumber: number; launchId?: string | null }[]) => Promise<boolean[]>;
 
 /**
  * For the orphan sweep: which of these scheduler ids (job ids) belong to schedulers that are alive — state
@@ -53,6 +53,7 @@ interface Launch {
 interface Tracked {
   key: TIKey;
   tryNumber: number;
+  launchId: string | null;
   namespace: string;
   name: string;
   uid: string;
@@ -69,8 +70,8 @@ const RUNNING_WAKE_MS = 100;
 const podKey = (ns: string, name: string) => `${ns}/${name}`;
 const tryKey = (k: TIKey, tryNumber: number) => `${tiKeyString(k)}#${tryNumber}`;
 
-/** The try a Floe worker pod runs, from its exact-id annotations. */
-export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number } | null {
+/** The try (and launch, when the pod names one) a Floe worker pod runs, from its exact-id annotations. */
+export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number; launchId: string | null } | null {
   const a = pod.metadata?.annotations ?? {};
   const dagId = a[FLOE_KEYS.dagId];
   const taskId = a[FLOE_KEYS.taskId];
@@ -78,13 +79,14 @@ export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number } | null {
   const tryNumber = Number(a[FLOE_KEYS.tryNumber]);
   const mapIndex = Number(a[FLOE_KEYS.mapIndex] ?? -1);
   if (!dagId || !taskId || !runId || !Number.isInteger(tryNumber)) return null;
-  return { key: { dagId, taskId, runId, mapIndex }, tryNumber };
+  return { key: { dagId, taskId, runId, mapIndex }, tryNumber, launchId: a[FLOE_KEYS.launchId] ?? null };
 }
 
-/** Whether the pod's identity annotations name this try. */
-function isPodOf(pod: V1Pod, key: TIKey, tryNumber: number): boolean {
+/** Whether the pod's identity annotations name this try — and this launch of it, when both are known. */
+function isPodOf(pod: V1Pod, key: TIKey, tryNumber: number, launchId: string | null): boolean {
   const t = podTry(pod);
-  return t !== null && t.tryNumber === tryNumber && tiKeyString(t.key) === tiKeyString(key);
+  if (t === null || t.tryNumber !== tryNumber || tiKeyString(t.key) !== tiKeyString(key)) return false;
+  return !launchId || !t.launchId || t.launchId === launchId;
 }
 
 export class KubernetesExecutor implements Executor {
@@ -216,6 +218,7 @@ export class KubernetesExecutor implements Executor {
           taskId: work.key.taskId,
           runId: work.key.runId,
           tryNumber: work.tryNumber,
+          launchId: work.launchId,
           mapIndex: work.key.mapIndex,
           schedulerId: this.schedulerId,
           task: work.task,
@@ -227,12 +230,12 @@ export class KubernetesExecutor implements Executor {
       ).pod;
     } catch (e) {
       const reason = e instanceof PodPipelineError ? `pod pipeline: ${e.message}` : `pod pipeline: ${(e as Error).message}`;
-      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason });
+      this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', reason });
       return;
     }
     const namespace = pod.metadata!.namespace ?? this.cfg.pod.namespace;
     if (!this.cfg.namespaces.includes(namespace)) {
-      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason: `pod namespace "${namespace}" is not watched by this scheduler (allowed: ${this.cfg.namespaces.join(', ')}; see kubernetes.multiNamespaceMode)` });
+      this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', reason: `pod namespace "${namespace}" is not watched by this scheduler (allowed: ${this.cfg.namespaces.join(', ')}; see kubernetes.multiNamespaceMode)` });
       return;
     }
     try {
@@ -250,7 +253,7 @@ export class KubernetesExecutor implements Executor {
       if (c.kind === 'conflict' || (c.kind === 'retry' && l.attempt <= this.cfg.publishMaxRetries)) {
         l.notBefore = Date.now() + (c.kind === 'retry' ? (c.afterMs ?? backoffMs(l.attempt)) : 0);
         if (c.kind === 'conflict' && l.attempt > this.cfg.publishMaxRetries + 5) {
-          this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', infraFailure: true, reason: `could not create a pod with a free name: ${apiMessage(e)}` });
+          this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', infraFailure: true, reason: `could not create a pod with a free name: ${apiMessage(e)}` });
           return;
         }
         this.launches.push(l);
@@ -261,23 +264,23 @@ export class KubernetesExecutor implements Executor {
         this.launches.push(l);
       } else {
         const reason = c.kind === 'retry' ? `pod creation failed after ${l.attempt} tries: ${apiMessage(e)}` : `pod creation refused: ${c.message}`;
-        this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', infraFailure: c.kind === 'retry', reason });
+        this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', infraFailure: c.kind === 'retry', reason });
       }
     }
   }
 
   private trackCreated(work: Workload, namespace: string, created: V1Pod): void {
-    const t: Tracked = { key: work.key, tryNumber: work.tryNumber, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
+    const t: Tracked = { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
     this.tracked.set(tryKey(work.key, work.tryNumber), t);
     this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
-    this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
+    this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
   }
 
   /** The pod of that name if it is this try's, launched by this scheduler; null otherwise or when it cannot be read. */
   private async ownPodNamed(namespace: string, name: string, work: Workload): Promise<V1Pod | null> {
     try {
       const pod = await this.api.call((c) => c.readNamespacedPod({ namespace, name }));
-      return isPodOf(pod, work.key, work.tryNumber) && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp ? pod : null;
+      return isPodOf(pod, work.key, work.tryNumber, work.launchId) && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp ? pod : null;
     } catch {
       return null;
     }
@@ -339,7 +342,7 @@ export class KubernetesExecutor implements Executor {
     this.forget(t);
     const remove = !deleted && this.cfg.deletePolicy !== 'never' && (this.cfg.deletePolicy === 'always' || (this.cfg.deletePolicy === 'onSuccess' && v.kind === 'succeeded') || v.kind === 'infra_failed');
     if (v.kind === 'succeeded') {
-      this.emit({ key: t.key, tryNumber: t.tryNumber, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'success' });
+      this.emit({ key: t.key, tryNumber: t.tryNumber, launchId: t.launchId, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'success' });
       if (remove) void this.keepLog(t).then(() => this.deletePod(t.namespace, t.name, t.uid));
       return;
     }
@@ -356,7 +359,7 @@ export class KubernetesExecutor implements Executor {
     const got = await listPodEvents(this.api, { namespace: t.namespace, uid: t.uid }, this.cfg.eventsTimeoutMs ?? POD_EVENTS_TIMEOUT_MS);
     if (got.error !== null) this.opts.log.warn({ namespace: t.namespace, pod: t.name, err: got.error }, 'could not list the events of a failed pod; the try ends with its reason alone');
     const events = got.events ?? [];
-    this.emit({ key: t.key, tryNumber: t.tryNumber, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'failed', reason: reasonWithEvents(v.reason, events), infraFailure: v.kind === 'infra_failed' });
+    this.emit({ key: t.key, tryNumber: t.tryNumber, launchId: t.launchId, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'failed', reason: reasonWithEvents(v.reason, events), infraFailure: v.kind === 'infra_failed' });
     if (this.cfg.logsFolder) {
       const file = taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber);
       // The runner ran: its log (complete, the pod has ended) goes first, unless it is in the file already.
@@ -443,11 +446,11 @@ export class KubernetesExecutor implements Executor {
       const patched = await this.api.call((c) =>
         c.patchNamespacedPod({ namespace, name, body: { metadata: { labels: { [FLOE_KEYS.schedulerId]: this.schedulerId } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
       );
-      const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched, knownSince: Date.now() };
+      const t: Tracked = { key: ref.key, tryNumber: ref.tryNumber, launchId: ref.launchId, namespace, name, uid: patched.metadata!.uid!, reported: null, last: patched, knownSince: Date.now() };
       this.tracked.set(tryKey(ref.key, ref.tryNumber), t);
       this.byPod.set(podKey(namespace, name), tryKey(ref.key, ref.tryNumber));
       this.pods.set(podKey(namespace, name), patched);
-      this.emit({ key: ref.key, tryNumber: ref.tryNumber, state: 'running', externalId: externalIdOf(namespace, name, t.uid) });
+      this.emit({ key: ref.key, tryNumber: ref.tryNumber, launchId: ref.launchId, state: 'running', externalId: externalIdOf(namespace, name, t.uid) });
       this.judge(t, patched, false, Date.now());
       this.opts.log.info({ namespace, name }, 'adopted pod of a dead scheduler');
       return 'adopted';
@@ -458,6 +461,22 @@ export class KubernetesExecutor implements Executor {
     }
   }
 
+  /** Launches the scheduler took back: dropped if still waiting to be created, their pods deleted if created. */
+  async revoke(refs: TaskRef[]): Promise<void> {
+    const revoked = new Set(refs.map((r) => `${tryKey(r.key, r.tryNumber)}@${r.launchId}`));
+    for (let i = this.launches.length - 1; i >= 0; i--) {
+      const w = this.launches[i].work;
+      if (revoked.has(`${tryKey(w.key, w.tryNumber)}@${w.launchId}`)) this.launches.splice(i, 1);
+    }
+    for (const ref of refs) {
+      const t = this.tracked.get(tryKey(ref.key, ref.tryNumber));
+      if (!t || t.launchId !== ref.launchId) continue;
+      this.forget(t);
+      this.opts.log.info({ namespace: t.namespace, pod: t.name }, 'deleting the pod of a launch taken back by the scheduler');
+      await this.deletePod(t.namespace, t.name, t.uid);
+    }
+  }
+
   /** Tries whose adoption lookup failed: look again; a try whose pod is gone is relaunched (infrastructure). */
   private async retryAdoptions(): Promise<void> {
     const refs = this.pendingAdoption.splice(0);
@@ -465,7 +484,7 @@ export class KubernetesExecutor implements Executor {
       const r = await this.adoptOne(ref);
       if (r === 'unknown') this.pendingAdoption.push(ref);
       else if (r === 'missing')
-        this.emit({ key: ref.key, tryNumber: ref.tryNumber, state: 'failed', infraFailure: true, reason: 'the pod of this try was not found after its scheduler died' });
+        this.emit({ key: ref.key, tryNumber: ref.tryNumber, launchId: ref.launchId, state: 'failed', infraFailure: true, reason: 'the pod of this try was not found after its scheduler died' });
     }
   }
 
@@ -485,7 +504,7 @@ export class KubernetesExecutor implements Executor {
     const selector = [FLOE_KEYS.dagId, FLOE_KEYS.taskId, FLOE_KEYS.runId, FLOE_KEYS.tryNumber, FLOE_KEYS.mapIndex].map((k) => `${k}=${labels[k]}`).join(',');
     for (const namespace of this.cfg.namespaces) {
       const list = await this.api.call((c) => c.listNamespacedPod({ namespace, labelSelector: `${FLOE_KEYS.worker}=true,${selector}` }));
-      const pod = list.items.find((p) => isPodOf(p, ref.key, ref.tryNumber));
+      const pod = list.items.find((p) => isPodOf(p, ref.key, ref.tryNumber, ref.launchId));
       if (pod) return pod;
     }
     return null;

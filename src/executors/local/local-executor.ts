@@ -3,7 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { childExecArgv, ownEntryUrl } from '../../util/own-modules.ts';
-import type { WarmReply, WarmRunnerSettings } from '../../worker/warm-runner.ts';
+import type { WarmReply, WarmRequest, WarmRunnerSettings } from '../../worker/warm-runner.ts';
 import { databaseUrl } from '../../config/load.ts';
 import type { Executor, ExecutorDeps, ExecutorEvent, ExecutorOptions, TaskRef, Workload } from '../types.ts';
 
@@ -59,6 +59,12 @@ export class LocalExecutor implements Executor {
   async adopt(running: TaskRef[]): Promise<TaskRef[]> {
     // Processes of another scheduler cannot be taken over; zombie detection ends their tries.
     return running;
+  }
+
+  async revoke(refs: TaskRef[]): Promise<void> {
+    // Waiting work is dropped; a try already handed to a process is refused by its claim (a fresh launch id).
+    const revoked = new Set(refs.map((r) => r.launchId));
+    for (let i = this.pending.length - 1; i >= 0; i--) if (revoked.has(this.pending[i].launchId)) this.pending.splice(i, 1);
   }
 
   async stop(): Promise<void> {
@@ -117,8 +123,8 @@ export class LocalExecutor implements Executor {
         slot.child.kill('SIGKILL');
       }, work.executionTimeout * 1000 + KILL_GRACE_MS);
     }
-    slot.child.send({ type: 'run', key: work.key, tryNumber: work.tryNumber });
-    this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'running', externalId: `pid:${slot.child.pid}` });
+    slot.child.send({ type: 'run', key: work.key, tryNumber: work.tryNumber, launchId: work.launchId } satisfies WarmRequest);
+    this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: `pid:${slot.child.pid}` });
   }
 
   private onMessage(slot: Slot, m: WarmReply): void {
@@ -127,7 +133,7 @@ export class LocalExecutor implements Executor {
     } else if (m.type === 'done' && slot.work) {
       const work = slot.work;
       this.release(slot);
-      this.emit({ key: work.key, tryNumber: work.tryNumber, state: m.ran && m.state === 'success' ? 'success' : 'failed', reason: m.reason ?? undefined });
+      this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: m.ran && m.state === 'success' ? 'success' : 'failed', reason: m.reason ?? undefined });
       if (this.cfg.isolate) slot.child.kill('SIGTERM');
     }
     this.dispatch();
@@ -145,7 +151,7 @@ export class LocalExecutor implements Executor {
     if (work) {
       this.release(slot);
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason: slot.killReason ?? `task process (pid ${slot.child.pid}) ${how} before recording a result` });
+      this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', reason: slot.killReason ?? `task process (pid ${slot.child.pid}) ${how} before recording a result` });
     }
     if (!this.stopping) this.dispatch();
   }

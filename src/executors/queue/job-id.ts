@@ -8,18 +8,23 @@ import type { TIKey } from '../types.ts';
 const escapePart = (s: string): string => s.replace(/[%:|]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 const unescapePart = (s: string): string => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
-/** `dag|run|task|mapIndex|try`, e.g. `etl|manual__2024-01-01T00%3A00%3A00+00%3A00|load|-1|2`. */
-export function jobIdFor(key: TIKey, tryNumber: number): string {
-  return [escapePart(key.dagId), escapePart(key.runId), escapePart(key.taskId), String(key.mapIndex), String(tryNumber)].join('|');
+/**
+ * `dag|run|task|mapIndex|try|launch`, e.g. `etl|manual__2024-01-01T00%3A00%3A00+00%3A00|load|-1|2|7.31`: a try
+ * taken back and queued again is another launch, hence another job (the old one may still sit in Redis).
+ */
+export function jobIdFor(key: TIKey, tryNumber: number, launchId: string | null): string {
+  const parts = [escapePart(key.dagId), escapePart(key.runId), escapePart(key.taskId), String(key.mapIndex), String(tryNumber)];
+  return (launchId ? [...parts, escapePart(launchId)] : parts).join('|');
 }
 
-/** The TI key and try a job id stands for, or null when it is not a Floe job id. */
-export function parseJobId(id: string): { key: TIKey; tryNumber: number } | null {
+/** The TI key, try and launch a job id stands for, or null when it is not a Floe job id. */
+export function parseJobId(id: string): { key: TIKey; tryNumber: number; launchId: string | null } | null {
   const parts = id.split('|');
-  if (parts.length !== 5) return null;
-  const [dagId, runId, taskId, mapIndex, tryNumber] = parts;
+  if (parts.length !== 5 && parts.length !== 6) return null;
+  const [dagId, runId, taskId, mapIndex, tryNumber, launchId] = parts;
   if (!/^-?\d+$/.test(mapIndex) || !/^\d+$/.test(tryNumber)) return null;
-  return { key: { dagId: unescapePart(dagId), runId: unescapePart(runId), taskId: unescapePart(taskId), mapIndex: Number(mapIndex) }, tryNumber: Number(tryNumber) };
+  const key = { dagId: unescapePart(dagId), runId: unescapePart(runId), taskId: unescapePart(taskId), mapIndex: Number(mapIndex) };
+  return { key, tryNumber: Number(tryNumber), launchId: launchId === undefined ? null : unescapePart(launchId) };
 }
 
 /** Why `name` cannot be a BullMQ queue name, or null when it can. */

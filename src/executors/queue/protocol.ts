@@ -11,6 +11,8 @@ const tiKeySchema = z.object({ dagId: z.string().min(1), runId: z.string().min(1
 export const tryJobDataSchema = z.object({
   key: tiKeySchema,
   tryNumber: z.number().int().positive(),
+  /** The launch of the try (absent in jobs of older schedulers): the worker claims exactly it. */
+  launchId: z.string().min(1).optional(),
   /** Seconds; the worker kills the try's process when the runner could not stop it (null: no limit). */
   executionTimeout: z.number().nonnegative().nullable(),
   /** ISO time the scheduler handed the try to the executor (shown by workers, useful when debugging). */

@@ -149,14 +149,14 @@ export class QueueExecutor implements Executor {
   }
 
   queue(work: Workload): void {
-    const jobId = jobIdFor(work.key, work.tryNumber);
+    const jobId = jobIdFor(work.key, work.tryNumber, work.launchId);
     const problem = queueNameProblem(work.queue);
     if (problem) {
-      this.emit({ key: work.key, tryNumber: work.tryNumber, state: 'failed', reason: `task ${work.key.taskId} cannot be queued: ${problem} (task option "queue")` });
+      this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', reason: `task ${work.key.taskId} cannot be queued: ${problem} (task option "queue")` });
       return;
     }
     if (this.entries.has(jobId)) return;
-    const data: TryJobData = { key: work.key, tryNumber: work.tryNumber, executionTimeout: work.executionTimeout, queuedAt: new Date().toISOString(), dagHash: work.dagHash };
+    const data: TryJobData = { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, executionTimeout: work.executionTimeout, queuedAt: new Date().toISOString(), dagHash: work.dagHash };
     this.entries.set(jobId, this.newEntry(jobId, work.queue, data, false));
     this.schedulePump(0);
   }
@@ -193,7 +193,7 @@ export class QueueExecutor implements Executor {
     const notAdopted: TaskRef[] = [];
     const adoptedQueues = new Set<string>();
     for (const ref of refs) {
-      const jobId = jobIdFor(ref.key, ref.tryNumber);
+      const jobId = jobIdFor(ref.key, ref.tryNumber, ref.launchId);
       const job = found.get(jobId);
       if (this.entries.has(jobId)) continue;
       if (!job) {
@@ -211,6 +211,20 @@ export class QueueExecutor implements Executor {
       );
     if (adoptedQueues.size) void this.reconcile(true);
     return notAdopted;
+  }
+
+  /** Launches the scheduler took back: their jobs are removed while they still wait (a worker that took one is refused by its claim). */
+  async revoke(refs: TaskRef[]): Promise<void> {
+    for (const ref of refs) {
+      const jobId = jobIdFor(ref.key, ref.tryNumber, ref.launchId);
+      const e = this.entries.get(jobId);
+      if (!e) continue;
+      this.entries.delete(jobId);
+      if (!e.sent) continue;
+      await within(this.handle(e.queue).queue.remove(jobId), REDIS_TIMEOUT_MS, `removing job ${jobId}`).catch((err: unknown) =>
+        this.cfg.log?.debug({ err, job: jobId }, 'queue executor: could not remove the job of a launch taken back (a worker may hold it; its claim is refused)'),
+      );
+    }
   }
 
   async stop(): Promise<void> {
@@ -375,7 +389,7 @@ export class QueueExecutor implements Executor {
     e.runningReported = true;
     // No externalId (the worker's task runner records it with its claim) and no wake: the scheduler has
     // nothing to do about a start, so it is handed over with the next loop's events.
-    this.events.push({ key: e.data.key, tryNumber: e.data.tryNumber, state: 'running' });
+    this.events.push({ key: e.data.key, tryNumber: e.data.tryNumber, launchId: e.data.launchId, state: 'running' });
   }
 
   private onCompleted(queue: string, jobId: string, value: unknown): void {
@@ -431,7 +445,7 @@ export class QueueExecutor implements Executor {
   /** Decides from the try's row: over → forget; running elsewhere → follow the DB; still queued → add again (bounded), then fail. */
   private async followDb(e: Entry, whyIfQueued: string): Promise<void> {
     const row = (await readTries(this.db.kysely, [e.data.key])).get(tiKeyString(e.data.key));
-    if (tryIsOver(row, e.data.tryNumber)) return this.release(e);
+    if (tryIsOver(row, e.data.tryNumber, e.data.launchId)) return this.release(e);
     if (row!.state === 'running') {
       e.handedOff = true;
       return;
@@ -461,7 +475,7 @@ export class QueueExecutor implements Executor {
   private finish(e: Entry, state: 'success' | 'failed', reason?: string): void {
     if (this.entries.get(e.jobId) !== e) return;
     this.entries.delete(e.jobId);
-    this.emit({ key: e.data.key, tryNumber: e.data.tryNumber, state, reason, externalId: externalIdFor(e.queue, e.jobId) });
+    this.emit({ key: e.data.key, tryNumber: e.data.tryNumber, launchId: e.data.launchId, state, reason, externalId: externalIdFor(e.queue, e.jobId) });
   }
 
   /** Forgets a try whose end the scheduler learns from the DB; wakes it, as a slot came free. */
@@ -496,7 +510,7 @@ export class QueueExecutor implements Executor {
     const ask: Entry[] = [];
     for (const e of quiet) {
       const row = rows.get(tiKeyString(e.data.key));
-      if (tryIsOver(row, e.data.tryNumber)) this.release(e);
+      if (tryIsOver(row, e.data.tryNumber, e.data.launchId)) this.release(e);
       else if (e.handedOff) e.lastNews = now;
       else ask.push(e);
     }
@@ -545,7 +559,7 @@ export class QueueExecutor implements Executor {
     const redis = this.client();
     const names = new Set(this.handles.keys());
     for (const n of await this.queueNamesInRedis()) names.add(n);
-    const ids = refs.map((r) => jobIdFor(r.key, r.tryNumber));
+    const ids = refs.map((r) => jobIdFor(r.key, r.tryNumber, r.launchId));
     const pipe = redis.pipeline();
     const asked: { jobId: string; queue: string }[] = [];
     for (const jobId of ids)

@@ -219,6 +219,7 @@ export function prepareWorkerPod(args: BuildWorkerPodArgs): { pod: V1Pod; warnin
     tryNumber: args.tryNumber,
     mapIndex: args.mapIndex,
     schedulerId: args.schedulerId,
+    launchId: args.launchId,
   };
   const identity = { namespace: args.cfg.namespace, workerImage: args.cfg.workerImage, name: podName(ti.dagId, ti.taskId, args.random ?? cryptoRandom) };
   const cache = args.template ? undefined : args.cache;

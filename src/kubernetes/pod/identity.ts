@@ -15,6 +15,8 @@ export interface PodIdentity {
   mapIndex: number;
   /** The scheduler launching the pod (adoption finds a dead scheduler's pods by it). */
   schedulerId: string;
+  /** The launch of the try the pod runs (absent when only rendering): its runner claims exactly that launch. */
+  launchId?: string | null;
 }
 
 export const BASE_CONTAINER = 'base';
@@ -26,6 +28,7 @@ export const FLOE_KEYS = {
   tryNumber: 'floe.dev/try-number',
   mapIndex: 'floe.dev/map-index',
   schedulerId: 'floe.dev/scheduler-id',
+  launchId: 'floe.dev/launch-id',
   worker: 'floe.dev/worker',
 } as const;
 
@@ -52,11 +55,13 @@ export function identityAnnotations(ti: PodIdentity): Record<string, string> {
     [FLOE_KEYS.tryNumber]: String(ti.tryNumber),
     [FLOE_KEYS.mapIndex]: String(ti.mapIndex),
     [FLOE_KEYS.schedulerId]: ti.schedulerId,
+    ...(ti.launchId ? { [FLOE_KEYS.launchId]: ti.launchId } : {}),
   };
 }
 
 export function workerCommand(ti: PodIdentity): string[] {
-  return ['floe', 'tasks', 'run', ti.dagId, ti.taskId, ti.runId, '--try', String(ti.tryNumber), '--map-index', String(ti.mapIndex)];
+  const cmd = ['floe', 'tasks', 'run', ti.dagId, ti.taskId, ti.runId, '--try', String(ti.tryNumber), '--map-index', String(ti.mapIndex)];
+  return ti.launchId ? [...cmd, '--launch', ti.launchId] : cmd;
 }
 
 export const cryptoRandom: RandomSource = () => randomInt(0, 1 << 30) / (1 << 30);
@@ -78,7 +83,7 @@ export function findBase(pod: V1Pod): V1Container | undefined {
 
 /** The floe.dev/ keys applyIdentity sets, by metadata map (other floe.dev/ keys are left alone). */
 const IDENTITY_KEYS = {
-  labels: Object.values(FLOE_KEYS) as string[],
+  labels: Object.values(FLOE_KEYS).filter((k) => k !== FLOE_KEYS.launchId) as string[],
   annotations: Object.values(FLOE_KEYS).filter((k) => k !== FLOE_KEYS.worker) as string[],
 };
 
