@@ -8,9 +8,12 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -40,6 +43,24 @@ export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 export function sendProblem(reply: FastifyReply, status: number, detail: string, headers: Record<string, string> = {}): FastifyReply {
   const body: Problem = { status, title: titleOf(status), detail };
   return reply.code(status).headers(headers).type(PROBLEM_TYPE).send(body);
+}
+
+/**
+ * Node's HTTP parser refuses some requests before any route runs (headers over the size limit, malformed HTTP):
+ * answer those on the socket with a problem body too, then close it.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request headers (the URL included) are larger than the server accepts (16 KiB)']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request took too long to arrive']
+        : [400, 'malformed HTTP request'];
+  const body = JSON.stringify({ status, title: titleOf(status), detail } satisfies Problem);
+  if (socket.writable)
+    socket.write(`HTTP/1.1 ${status} ${titleOf(status)}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(err);
 }
 
 // Socket errors, and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.

@@ -6,7 +6,8 @@ import type { Db } from '../db/connect.ts';
 import type { KubeApi } from '../kubernetes/client.ts';
 import { bearerToken, canWrite, isReadMethod, type Principal, TokenStore } from './auth.ts';
 import type { ApiContext } from './context.ts';
-import { installErrorHandlers, sendProblem } from './problem.ts';
+import { installJsonBodyParser } from './json-body.ts';
+import { answerClientError, installErrorHandlers, sendProblem } from './problem.ts';
 import { dagRunRoutes } from './routes/dag-runs.ts';
 import { dagRoutes } from './routes/dags.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -58,6 +59,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: 1 << 20,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Requests Node refuses before Fastify sees them (headers too large, malformed HTTP): problem details too.
+    clientErrorHandler: answerClientError,
     // Errors the router raises before any route (bad URL encoding, over-long parameter): problem details too.
     frameworkErrors: (err, _req, reply) => {
       const status = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
@@ -65,7 +68,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   // JSON bodies only: anything else is a 415 naming the content type.
-  app.removeContentTypeParser(['text/plain']);
+  installJsonBodyParser(app);
   app.decorateRequest('principal', null);
   installErrorHandlers(app);
 

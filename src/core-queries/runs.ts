@@ -4,7 +4,8 @@ import type { SerializedDag } from '../dag/model.ts';
 import type { Database, DagRunTable } from '../db/schema.ts';
 import { triggerRun } from '../scheduler/dag-runs.ts';
 import { applyPage } from './dags.ts';
-import { conflict } from './errors.ts';
+import { confProblem, runIdProblem } from '../dag/run-input.ts';
+import { conflict, invalid } from './errors.ts';
 import type { Page, Paged } from './page.ts';
 
 type Db = Kysely<Database>;
@@ -48,6 +49,8 @@ export interface TriggerOptions {
  * or logical date is a conflict.
  */
 export async function triggerDagRun(db: Db, dag: SerializedDag, o: TriggerOptions): Promise<string> {
+  const problem = (o.runId !== undefined ? runIdProblem(o.runId) : null) ?? (o.conf !== undefined ? confProblem(o.conf) : null);
+  if (problem) throw invalid(problem);
   try {
     return await triggerRun(db, dag, { conf: o.conf, logicalDate: o.logicalDate, runId: o.runId });
   } catch (e) {

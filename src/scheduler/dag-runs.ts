@@ -5,6 +5,7 @@ import type { SerializedDag } from '../dag/model.ts';
 import type { Database } from '../db/schema.ts';
 import { nowIso } from '../util/time.ts';
 import { type DagRunInfo, makeTimetable } from '../dag/timetable.ts';
+import { confProblem, runIdProblem } from '../dag/run-input.ts';
 
 export type RunType = 'scheduled' | 'manual' | 'backfill' | 'test';
 
@@ -104,6 +105,8 @@ export async function triggerRun(
   const tt = makeTimetable(dag.schedule, dag.timezone);
   const runType = opts.runType ?? 'manual';
   const runId = opts.runId ?? runIdFor(runType, logicalDate);
+  const problem = runIdProblem(runId) ?? (opts.conf !== undefined ? confProblem(opts.conf) : null);
+  if (problem) throw new Error(`DAG ${dag.dagId}: ${problem}`);
   const ok = await insertRun(db, { dagId: dag.dagId, runId, runType, info: { logicalDate, dataInterval: tt.inferManualDataInterval(logicalDate) }, conf: opts.conf });
   if (!ok) throw new Error(`DAG ${dag.dagId} already has a run with id ${runId} or logical date ${logicalDate.toISOString()}`);
   return runId;

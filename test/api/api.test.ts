@@ -146,23 +146,23 @@ for (const dialect of await dialects()) {
     });
 
     test('trigger a run (conf, logicalDate, runId), see it, run it, then its task instances, tries and logs', async () => {
-      const created = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { conf: { who: 'api' }, logicalDate: '2024-03-01T06:00:00+02:00', runId: 'from api/1' } });
+      const created = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { conf: { who: 'api' }, logicalDate: '2024-03-01T06:00:00+02:00', runId: 'from_api:1' } });
       assert.equal(created.status, 201, created.text);
-      assert.equal(created.json.runId, 'from api/1');
+      assert.equal(created.json.runId, 'from_api:1');
       assert.equal(created.json.state, 'queued');
       assert.equal(created.json.logicalDate, '2024-03-01T04:00:00.000Z');
       assert.deepEqual(created.json.conf, { who: 'api' });
-      const runPath = `/api/v1/dags/hello/dagRuns/${encodeURIComponent('from api/1')}`;
+      const runPath = `/api/v1/dags/hello/dagRuns/${encodeURIComponent('from_api:1')}`;
       assert.equal(created.headers.get('location'), runPath);
-      assert.equal((await api.call('GET', runPath)).json.runId, 'from api/1');
+      assert.equal((await api.call('GET', runPath)).json.runId, 'from_api:1');
 
       // Same id or same logical date: conflict; nothing created.
-      expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { runId: 'from api/1' } }), 409, /already has a run with id from api\/1/);
+      expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { runId: 'from_api:1' } }), 409, /already has a run with id from_api:1/);
       expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { logicalDate: '2024-03-01T04:00:00Z' } }), 409, /already has a run/);
       expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { logicalDate: '2024-03-01T06:00:00' } }), 400, /body\.logicalDate: .*needs Z or an offset/);
       expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { logicalDate: '2024-02-31' } }), 400, /body\.logicalDate: expected a real date/);
       expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { conf: 'x=1' } }), 400, /body\.conf: expected a JSON object/);
-      expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { runId: '' } }), 400, /body\.runId: expected a non-empty run id/);
+      expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { runId: '' } }), 400, /body\.runId: expected a run id of letters, digits/);
       expectProblem(await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: [1, 2] }), 400, /body/);
       expectProblem(await api.call('POST', '/api/v1/dags/nope/dagRuns', { body: {} }), 404, /no DAG "nope"/);
       expectProblem(await api.call('POST', '/api/v1/dags/cyclic/dagRuns', { body: {} }), 404, /failed to import/);
@@ -175,18 +175,18 @@ for (const dialect of await dialects()) {
       // its end, and stopping the scheduler stops the runners.
       const logsFolder = h.rt.cfg.logging.logsFolder!;
       const complete = (task: string, n: number) => {
-        const f = taskLogPath(logsFolder, { dagId: 'hello', runId: 'from api/1', taskId: task, mapIndex: -1 }, n);
+        const f = taskLogPath(logsFolder, { dagId: 'hello', runId: 'from_api:1', taskId: task, mapIndex: -1 }, n);
         return existsSync(f) && /marked (success|up_for_retry)/.test(readFileSync(f, 'utf8'));
       };
-      await h.runUntil(async () => (await h.runs('hello')).find((r) => r.run_id === 'from api/1')?.state === 'success' && complete('extract', 1) && complete('flaky', 1) && complete('flaky', 2));
+      await h.runUntil(async () => (await h.runs('hello')).find((r) => r.run_id === 'from_api:1')?.state === 'success' && complete('extract', 1) && complete('flaky', 1) && complete('flaky', 2));
       const run = await api.call('GET', runPath);
       assert.equal(run.json.state, 'success');
       assert.ok(run.json.startDate && run.json.endDate);
-      assert.deepEqual((await api.call('GET', '/api/v1/dags/hello/dagRuns?state=success')).json.dagRuns.map((r: { runId: string }) => r.runId), ['from api/1']);
+      assert.deepEqual((await api.call('GET', '/api/v1/dags/hello/dagRuns?state=success')).json.dagRuns.map((r: { runId: string }) => r.runId), ['from_api:1']);
       assert.equal((await api.call('GET', '/api/v1/dags/hello/dagRuns?state=queued,running')).json.totalEntries, 0);
       // Every DAG's runs (the scheduler may also have run a scheduled run of "other").
       const finished = (await api.call('GET', '/api/v1/dags/~/dagRuns?state=success&state=failed')).json;
-      assert.ok(finished.dagRuns.some((r: { runId: string }) => r.runId === 'from api/1'));
+      assert.ok(finished.dagRuns.some((r: { runId: string }) => r.runId === 'from_api:1'));
       assert.ok(finished.dagRuns.every((r: { state: string }) => r.state === 'success' || r.state === 'failed'));
       assert.equal(finished.totalEntries, finished.dagRuns.length);
 
@@ -195,7 +195,7 @@ for (const dialect of await dialects()) {
       assert.deepEqual(tis.json.taskInstances.map((t: { taskId: string; state: string; tryNumber: number }) => [t.taskId, t.state, t.tryNumber]), [['extract', 'success', 1], ['flaky', 'success', 2]]);
       assert.equal(tis.json.taskInstances[0].pod, null);
       // A try that runs in a pod shows the pod its external id names.
-      await h.rt.db.kysely.updateTable('task_instance').set({ external_executor_id: 'floe/hello-extract-a1/uid-9' }).where('run_id', '=', 'from api/1').where('task_id', '=', 'extract').execute();
+      await h.rt.db.kysely.updateTable('task_instance').set({ external_executor_id: 'floe/hello-extract-a1/uid-9' }).where('run_id', '=', 'from_api:1').where('task_id', '=', 'extract').execute();
       const extract = (await api.call('GET', `${runPath}/taskInstances`)).json.taskInstances[0];
       assert.deepEqual([extract.externalExecutorId, extract.pod], ['floe/hello-extract-a1/uid-9', { namespace: 'floe', name: 'hello-extract-a1', uid: 'uid-9' }]);
       assert.deepEqual((await api.call('GET', `${runPath}/taskInstances?limit=1&offset=1`)).json.taskInstances.map((t: { taskId: string }) => t.taskId), ['flaky']);
@@ -203,7 +203,7 @@ for (const dialect of await dialects()) {
       // A launch failure of try 2 (as the Kubernetes executor records one) shows between the tries, with its pod.
       await h.rt.db.kysely
         .insertInto('task_launch_failure')
-        .values({ dag_id: 'hello', run_id: 'from api/1', task_id: 'flaky', map_index: -1, try_number: 2, external_executor_id: 'floe/hello-flaky-x1/uid-1', reason: 'ErrImagePull: no such image', recorded_at: '2000-01-01T00:00:00.000Z' })
+        .values({ dag_id: 'hello', run_id: 'from_api:1', task_id: 'flaky', map_index: -1, try_number: 2, external_executor_id: 'floe/hello-flaky-x1/uid-1', reason: 'ErrImagePull: no such image', recorded_at: '2000-01-01T00:00:00.000Z' })
         .execute();
       const flaky = await api.call('GET', `${runPath}/taskInstances/flaky`);
       assert.equal(flaky.status, 200);
@@ -220,12 +220,12 @@ for (const dialect of await dialects()) {
       assert.match(log1.text, /flaky try 1/);
       assert.match(log1.text, /first try fails/);
       assert.match((await api.call('GET', `${runPath}/taskInstances/flaky/logs/2`)).text, /flaky try 2/);
-      assert.match((await api.call('GET', `${runPath}/taskInstances/extract/logs/1`, { token: READ })).text, /extracting for from api\/1 conf \{"who":"api"\}/);
+      assert.match((await api.call('GET', `${runPath}/taskInstances/extract/logs/1`, { token: READ })).text, /extracting for from_api:1 conf \{"who":"api"\}/);
 
-      expectProblem(await api.call('GET', `${runPath}/taskInstances/flaky/logs/3`), 404, /no try 3 of hello\.flaky in run from api\/1: the task instance is at try 2/);
+      expectProblem(await api.call('GET', `${runPath}/taskInstances/flaky/logs/3`), 404, /no try 3 of hello\.flaky in run from_api:1: the task instance is at try 2/);
       expectProblem(await api.call('GET', `${runPath}/taskInstances/flaky/logs/0`), 400, /path\.tryNumber/);
       expectProblem(await api.call('GET', `${runPath}/taskInstances/flaky/logs/abc`), 400, /path\.tryNumber: expected a whole number \(got "abc"\)/);
-      expectProblem(await api.call('GET', `${runPath}/taskInstances/nope`), 404, /run "from api\/1" of DAG "hello" has no task instance "nope"/);
+      expectProblem(await api.call('GET', `${runPath}/taskInstances/nope`), 404, /run "from_api:1" of DAG "hello" has no task instance "nope"/);
       expectProblem(await api.call('GET', `${runPath}/taskInstances/flaky?mapIndex=3`), 404, /with map index 3/);
       expectProblem(await api.call('GET', '/api/v1/dags/hello/dagRuns/nope/taskInstances'), 404, /DAG "hello" has no run "nope"/);
       expectProblem(await api.call('GET', '/api/v1/dags/nope/dagRuns/nope'), 404, /no DAG "nope"/);
@@ -317,6 +317,33 @@ for (const dialect of await dialects()) {
         assert.ok(r.status >= 400 && r.status < 500, `body ${body.slice(0, 40)}: ${r.status} ${r.text.slice(0, 200)}`);
       }
       assert.equal((await api.call('GET', '/health', { token: null })).status, 200);
+    });
+
+    test('a deeply nested or oversized conf, a __proto__ key and a bad run id are 400 problems naming the field', async () => {
+      let nested = '1';
+      for (let i = 0; i < 5000; i++) nested = `{"a":${nested}}`;
+      const deep = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: `{"conf":${nested}}` });
+      expectProblem(deep, 400, /conf is nested more than 32 levels deep/);
+      const big = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { conf: { x: 'y'.repeat(70_000) } } });
+      expectProblem(big, 400, /conf is \d+ bytes as JSON; at most 65536 are allowed/);
+      const proto = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: '{"conf":{"__proto__":{"polluted":true}}}' });
+      expectProblem(proto, 400, /"__proto__"/);
+      assert.doesNotMatch(proto.json.detail, /not valid JSON/);
+      for (const runId of ['../../../../tmp/evil', 'has space', 'x'.repeat(251), 'a/b']) {
+        const r = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { runId } });
+        expectProblem(r, 400, /letters, digits and _ \. ~ : \+ - only, 1 to 250 characters/);
+      }
+      const fine = await api.call('POST', '/api/v1/dags/hello/dagRuns', { body: { runId: 'my_run-1.2:3+4~5', conf: { a: { b: [1, 2, { c: 3 }] } } } });
+      assert.equal(fine.status, 201, fine.text);
+      assert.equal((await api.call('GET', '/health', { token: null })).status, 200);
+    });
+
+    test('a too-large header is a 431 problem body, like every other error', async () => {
+      const r = await api.call('GET', '/api/v1/dags', { headers: { 'x-big': 'x'.repeat(40_000) } });
+      expectProblem(r, 431, /header/i);
+      const q = await api.call('GET', `/api/v1/dags?x=${'y'.repeat(40_000)}`);
+      assert.ok([414, 431].includes(q.status), `${q.status} ${q.text.slice(0, 200)}`);
+      assert.match(q.headers.get('content-type') ?? '', /^application\/problem\+json/);
     });
   });
 }

@@ -1,6 +1,7 @@
 // /api/v1/dags/:dagId/dagRuns: list (`~` for every DAG), get, trigger (the same path as `floe dags trigger`).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { RUN_ID_PATTERN, RUN_ID_RULE } from '../../dag/run-input.ts';
 import { findDag } from '../../core-queries/dags.ts';
 import { dagHasRuns, getDagRun, listDagRuns, triggerDagRun } from '../../core-queries/runs.ts';
 import { DAG_RUN_STATES } from '../../scheduler/states.ts';
@@ -42,7 +43,7 @@ export function dagRunRoutes(app: FastifyInstance, ctx: ApiContext): void {
       /** Merged over the DAG's params. */
       conf: z.record(z.string(), z.unknown(), { error: 'expected a JSON object like {"key": "value"}' }).optional(),
       logicalDate: isoDate.optional(),
-      runId: idText('run id').optional(),
+      runId: z.string().regex(RUN_ID_PATTERN, `expected a run id of ${RUN_ID_RULE}`).optional(),
     })
     .strict();
   app.post('/dags/:dagId/dagRuns', async (req, reply) => {
