@@ -175,13 +175,47 @@ function withTimeout<T>(seconds: number | null, ac: AbortController, work: Promi
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The return value as stored in XCom; a value JSON cannot hold fails the try, rather than leaving it unrecorded. */
+const isThenable = (v: unknown): boolean => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
+/**
+ * The return value as stored in XCom. A value JSON cannot hold fails the try, rather than leaving it unrecorded;
+ * so does a Promise inside it (JSON would store `{}`): almost always a forgotten `await`.
+ */
 function returnValueJson(value: unknown, taskId: string): string | undefined {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (key, v: unknown) => {
+      if (isThenable(v)) throw new Error(`${key ? `its field "${key}" is` : 'it is'} a Promise (did you forget an await, e.g. on ctx.ti.xcomPull?)`);
+      return v;
+    });
   } catch (e) {
     throw new Error(`task ${taskId} returned a value that cannot be stored as its XCom (JSON): ${(e as Error).message}`);
   }
+}
+
+/**
+ * ctx.ti.xcomPush as the task sees it: the write's promise, watched for an `await` (or `.then`). A push the task
+ * never waited for may not be written when the try ends, or fail unseen: the try fails, naming the key.
+ */
+function watchedPushes(push: (key: string, v: unknown) => Promise<void>) {
+  const unawaited = new Set<string>();
+  return {
+    push(key: string, v: unknown): Promise<void> {
+      const p = push(key, v);
+      unawaited.add(key);
+      p.catch(() => {}); // reported through the await, or as unawaited below
+      const watched = {
+        then: (ok?: (v: void) => unknown, bad?: (e: unknown) => unknown) => (unawaited.delete(key), p.then(ok, bad)),
+        catch: (bad: (e: unknown) => unknown) => (unawaited.delete(key), p.catch(bad)),
+        finally: (f: () => void) => (unawaited.delete(key), p.finally(f)),
+        [Symbol.toStringTag]: 'Promise',
+      };
+      return watched as Promise<void>;
+    },
+    check(taskId: string): void {
+      if (unawaited.size)
+        throw new Error(`task ${taskId} returned while ctx.ti.xcomPush(${[...unawaited].map((k) => JSON.stringify(k)).join(', ')}) was not awaited: write \`await ctx.ti.xcomPush(…)\``);
+    },
+  };
 }
 
 function failureEnd(task: SerializedTask, tryNumber: number, reason: string): TryEnd {
@@ -219,6 +253,9 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     const node = defs.find((d) => d.dagId === k.dagId)?.tasks.get(k.taskId);
     if (!node) throw new Error(`task ${k.taskId} is no longer defined by DAG ${k.dagId} in ${rec.dag.fileloc}`);
     const conf = JSON.parse(rec.run.conf) as Record<string, unknown>;
+    const pushes = watchedPushes(async (key, v) => {
+      if (mode !== 'test') await pushXcom(db.kysely, k, key, v);
+    });
     const ctx: TaskContext = {
       dagId: k.dagId,
       taskId: k.taskId,
@@ -231,9 +268,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       params: { ...rec.dag.params, ...conf },
       ti: {
         xcomPull: async <T>(taskId: string, key = 'return_value') => (await pullXcom(db.kysely, k.dagId, k.runId, taskId, key)) as T | undefined,
-        xcomPush: async (key: string, v: unknown) => {
-          if (mode !== 'test') await pushXcom(db.kysely, k, key, v);
-        },
+        xcomPush: pushes.push,
       },
       log: (...a: unknown[]) => log.line('INFO', ...a),
       signal: ac.signal,
@@ -250,6 +285,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       throw new Error(`task kind ${body.kind} cannot run in the task runner yet`);
     })();
     value = await withTimeout(rec.task.executionTimeout, ac, work);
+    pushes.check(k.taskId);
     returnJson = returnValueJson(value, k.taskId);
     end = { state: 'success', reason: null };
     log.line('INFO', `try ${tryNumber} succeeded; returned ${returnJson?.slice(0, 500) ?? 'nothing'}`);

@@ -34,20 +34,40 @@ dag({ dagId: 'fails', schedule: null }, () => { task('boom', async () => { throw
 `,
   );
   writeFileSync(path.join(home, 'dags', 'broken.ts'), `throw new Error('nope');\n`);
+  // What made dags test lose its last line or hang (issue #12): many concurrent tasks with trigger rules,
+  // an xcomPush without await, a synchronous busy loop past its timeout.
+  writeFileSync(
+    path.join(home, 'dags', 'tough.ts'),
+    `import { dag, task } from 'floe';
+dag({ dagId: 'wide', schedule: null }, () => {
+  const root = task('root', async () => 1)();
+  for (let i = 0; i < 15; i++) task({ taskId: 't' + i, triggerRule: i % 2 ? 'all_done' : 'all_success' }, async (ctx, x: number) => { console.log('leaf', ctx.taskId, x); return x + i; })(root);
+});
+dag({ dagId: 'sloppy', schedule: null }, () => {
+  task('forgets_await', async (ctx) => { ctx.ti.xcomPush('extra', 42); return 'done'; })();
+  task('returns_promise', async (ctx) => ({ v: ctx.ti.xcomPull('nothing') }))();
+  task('awaits', async (ctx) => { await ctx.ti.xcomPush('extra', 1); return 'ok'; })();
+});
+dag({ dagId: 'spins', schedule: null }, () => {
+  task({ taskId: 'busy', executionTimeout: 1 }, async () => { const end = Date.now() + 600_000; while (Date.now() < end) {} return 'never'; })();
+  task('quick', async () => 'ok')();
+});
+`,
+  );
 });
 after(() => rmSync(home, { recursive: true, force: true }));
 
 test('dags list and list-import-errors, as table and json', () => {
   const list = floe(['dags', 'list', '-o', 'json']);
   assert.equal(list.code, 0, list.err);
-  assert.deepEqual(JSON.parse(list.out).map((d: { dag_id: string }) => d.dag_id), ['fails', 'ok']);
+  assert.deepEqual(JSON.parse(list.out).map((d: { dag_id: string }) => d.dag_id), ['fails', 'ok', 'sloppy', 'spins', 'wide']);
   const errs = floe(['dags', 'list-import-errors']);
   assert.equal(errs.code, 0);
   assert.match(errs.out, /broken\.ts\s+1\s+Error: nope/);
   assert.match(floe(['dags', 'list', '-o', 'yaml']).err, /expected "table" or "json"/);
 });
 
-test('dags test runs a DAG in-process and its exit code says how it ended', () => {
+test('dags test runs a DAG and its exit code says how it ended', () => {
   const ok = floe(['dags', 'test', 'ok', '2024-03-05']);
   assert.equal(ok.code, 0, ok.out + ok.err);
   assert.match(ok.out, /run test__2024-03-05T00:00:00.000Z: success/);
@@ -56,6 +76,23 @@ test('dags test runs a DAG in-process and its exit code says how it ended', () =
   const bad = floe(['dags', 'test', 'fails']);
   assert.equal(bad.code, 1);
   assert.match(bad.out, /boom\s+failed\s+1\s+Error: kaput/);
+});
+
+test('dags test prints its final line with many tasks; a forgotten await fails its try by name; a busy loop ends at its timeout', () => {
+  const wide = floe(['dags', 'test', 'wide']);
+  assert.equal(wide.code, 0, wide.out + wide.err);
+  assert.match(wide.out, /run test__\S+: success\n$/);
+  const sloppy = floe(['dags', 'test', 'sloppy']);
+  assert.equal(sloppy.code, 1, sloppy.out + sloppy.err);
+  assert.match(sloppy.out, /forgets_await\s+failed\s+1\s+Error: task forgets_await returned while ctx\.ti\.xcomPush\("extra"\) was not awaited/);
+  assert.match(sloppy.out, /returns_promise\s+failed\s+1\s+Error: task returns_promise returned a value that cannot be stored as its XCom \(JSON\): its field "v" is a Promise/);
+  assert.match(sloppy.out, /awaits\s+success/);
+  assert.match(sloppy.out, /run test__\S+: failed\n$/);
+  // (A loop left to run would outlast floe()'s 120 s limit: the call would end with no exit code.)
+  const spins = floe(['dags', 'test', 'spins']);
+  assert.equal(spins.code, 1, spins.out + spins.err);
+  assert.match(spins.out, /busy\s+failed\s+1\s+killed: the try ran 1s \(executionTimeout\) and did not stop/);
+  assert.match(spins.out, /quick\s+success/);
 });
 
 test('backfill creates and runs each interval, with plain progress lines off a terminal', () => {

@@ -152,23 +152,18 @@ export function registerDagsCommands(program: Command): void {
 
   dags
     .command('test <dagId> [logicalDate]')
-    .description('run one DAG run now, in this process, without a scheduler; exits 1 if it fails')
+    .description('run one DAG run now, without a separate scheduler (tries in local task processes); exits 1 if it fails')
     .option('-c, --conf <json>', 'run conf, a JSON object')
     .action((dagId, date, o) =>
       withRuntime(async (rt) => {
-        const { parseDags, getDag, triggerRun } = await load();
+        const { parseDags, getDag, triggerRun, createScheduler } = await load();
         await parseDags(rt);
         const dag = await getDag(rt, dagId);
         const logicalDate = date ? parseDateArg(date, 'logicalDate') : new Date();
         const runId = await triggerRun(rt.db.kysely, dag, { logicalDate, conf: o.conf ? parseJsonObject(o.conf, '--conf') : undefined, runType: 'test' });
-        const [{ InProcessExecutor }, { Scheduler, schedulerOptions }] = await Promise.all([import('../../executors/inprocess.ts'), import('../../scheduler/scheduler.ts')]);
-        let scheduler: Scheduler | null = null;
-        const executor = new InProcessExecutor(
-          { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval, ignoresPodSettings: 'in-process' },
-          rt.cfg.core.parallelism,
-          { wake: () => scheduler?.wake() },
-        );
-        scheduler = new Scheduler(schedulerOptions(rt, executor, { loopIntervalMs: 200, scope: { dagId, runIds: [runId] } }));
+        // The tries run in task processes of the local executor, as under `floe standalone`: a task that loops,
+        // crashes or exits cannot take this command (or its timeouts) down with it.
+        const scheduler = await createScheduler(rt, 'local', { loopIntervalMs: 200, scope: { dagId, runIds: [runId] } });
         const states = await runScoped(rt, dagId, [runId], scheduler);
         const tis = await rt.db.kysely.selectFrom('task_instance').select(['task_id', 'state', 'try_number', 'reason']).where('dag_id', '=', dagId).where('run_id', '=', runId).orderBy('task_id').execute();
         printRows(tis, 'table');
