@@ -1,6 +1,7 @@
 // Errors as API clients see them: `{ status, title, detail }` (RFC 9457 problem details), never a stack trace.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { QueryError } from '../core-queries/errors.ts';
+import { isConnectionError } from '../db/connect.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -62,13 +63,6 @@ export function answerClientError(err: Error & { code?: string }, socket: import
     socket.write(`HTTP/1.1 ${status} ${titleOf(status)}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   socket.destroy(err);
 }
-
-// Socket errors, and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
-const isConnectionError = (e: unknown): boolean => {
-  const code = (e as { code?: unknown })?.code;
-  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection terminated|timeout exceeded when trying to connect/.test((e as Error)?.message ?? '');
-};
 
 const QUERY_STATUS = { not_found: 404, conflict: 409, invalid: 400 } as const;
 

@@ -92,6 +92,31 @@ function withStatementCache(db: SqliteDatabase.Database, max = 512): { close(): 
   };
 }
 
+// Socket errors, and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+/** A failure to reach the database (not an answer from it): worth trying again once it is back. */
+export const isConnectionError = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection terminated|timeout exceeded when trying to connect/.test((e as Error)?.message ?? '');
+};
+
+/**
+ * Runs `write` again while it fails because the database cannot be reached (a restart, a failover), for up to
+ * `forMs`: a write that matters — a try's outcome after its body ran — must not be lost to a dropped connection.
+ * Writes retried this way must be safe to repeat (Floe's are conditional: a repeat changes nothing).
+ */
+export async function retryWhileUnreachable<T>(write: () => Promise<T>, forMs = 120_000): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      if (!isConnectionError(e) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
 export function dialectOf(url: string): Dialect {
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('sqlite://'))

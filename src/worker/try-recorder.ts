@@ -2,7 +2,7 @@
 // worker claims the tries it hands to its task processes and records what they send back, in shared
 // transactions: one SQLite writer per worker instead of one per task process.
 import type { Transaction } from 'kysely';
-import type { Db } from '../db/connect.ts';
+import { type Db, retryWhileUnreachable } from '../db/connect.ts';
 import type { Database } from '../db/schema.ts';
 import { type ClaimInfo, claimTry, finishTryIn, pushXcomJson, type TryEnd } from '../db/task-instances.ts';
 import type { TIKey } from '../executors/types.ts';
@@ -29,11 +29,14 @@ async function finishIn(trx: Trx, k: TIKey, tryNumber: number, end: TryEnd, retu
   return recorded;
 }
 
-/** Writes each claim and outcome in its own statement / transaction. */
+/**
+ * Writes each claim and outcome in its own statement / transaction. An outcome is written again while the
+ * database cannot be reached (a restart): the task body has run, and losing its outcome would run it again.
+ */
 export function directRecorder(db: Db): TryRecorder {
   return {
     claim: (k, tryNumber, info) => claimTry(db.kysely, k, tryNumber, info),
-    finish: (k, tryNumber, end, returnJson) => db.kysely.transaction().execute((trx) => finishIn(trx, k, tryNumber, end, returnJson)),
+    finish: (k, tryNumber, end, returnJson) => retryWhileUnreachable(() => db.kysely.transaction().execute((trx) => finishIn(trx, k, tryNumber, end, returnJson))),
   };
 }
 
@@ -85,11 +88,11 @@ export class BatchedTryRecorder implements TryRecorder {
       }
       if (results) batch.forEach((op, i) => op.resolve(results[i]));
       else
-        for (const op of batch)
-          await this.db.kysely
-            .transaction()
-            .execute((trx) => this.apply(trx, op))
-            .then(op.resolve, op.reject);
+        for (const op of batch) {
+          const write = () => this.db.kysely.transaction().execute((trx) => this.apply(trx, op));
+          // An outcome is written again while the database is unreachable (see directRecorder); a claim is not.
+          await (op.kind === 'finish' ? retryWhileUnreachable(write) : write()).then(op.resolve, op.reject);
+        }
     }
     this.flushing = false;
   }

@@ -1,5 +1,7 @@
 // A warm task-runner process for the local executor: opens the DB and imports DAG files once, then runs
-// one try after another as the executor asks. It exits when its parent goes away.
+// one try after another as the executor asks. When its parent goes away (scheduler killed) it exits — after
+// the try it is running, if any, has ended and been recorded: a try whose body already ran must not be lost
+// (and so run again) for want of its last write. A try that has not started its body by then does not start.
 import { openDb } from '../db/connect.ts';
 import type { TIKey } from '../executors/types.ts';
 import { runTaskTry } from './runner.ts';
@@ -9,21 +11,36 @@ export interface WarmRunnerSettings {
   logsFolder: string;
   heartbeatSeconds: number;
 }
-export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number; launchId: string };
+export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number; launchId: string; executionTimeout: number | null };
 export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumber: number; ran: boolean; state?: string; reason: string | null };
 
 const settings = JSON.parse(process.env.FLOE_RUNNER_SETTINGS ?? 'null') as WarmRunnerSettings | null;
 if (!settings) throw new Error('FLOE_RUNNER_SETTINGS is not set: this process is started by the local executor');
 const db = await openDb(settings.dbUrl);
 const parentPid = process.ppid;
-process.on('disconnect', () => process.exit(0));
+/** The try running now, and when the executor would have killed it (executionTimeout plus its grace). */
+let current: { killAt: number | null } | null = null;
+let orphaned = false;
+const KILL_GRACE_MS = 5000;
+
+process.on('disconnect', () => {
+  orphaned = true;
+  if (!current) process.exit(0);
+  // Nobody will kill a try that never stops now: do it when the executor would have.
+  if (current.killAt !== null) setTimeout(() => process.exit(0), Math.max(0, current.killAt - Date.now())).unref();
+});
 process.on('message', (msg: WarmRequest) => {
   if (msg.type !== 'run') return;
+  current = { killAt: msg.executionTimeout != null ? Date.now() + msg.executionTimeout * 1000 + KILL_GRACE_MS : null };
   void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local', parentPid }, msg.key, msg.tryNumber, 'run', { launchId: msg.launchId })
     .then((o) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason } as WarmReply, timedOut: o.ran && o.timedOut === true }))
     .catch((e: Error) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` } as WarmReply, timedOut: false }))
     // A timed-out task may still be running inside this process: never reuse it for another try.
     // A send that fails means the executor is gone (scheduler killed): nothing to report to, so leave quietly.
-    .then(({ reply, timedOut }) => process.send!(reply, (err: Error | null) => (err || timedOut) && process.exit(0)));
+    .then(({ reply, timedOut }) => {
+      current = null;
+      if (orphaned) return process.exit(0);
+      process.send!(reply, (err: Error | null) => (err || timedOut) && process.exit(0));
+    });
 });
 process.send!({ type: 'ready' } satisfies WarmReply);

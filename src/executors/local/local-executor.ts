@@ -123,7 +123,7 @@ export class LocalExecutor implements Executor {
         slot.child.kill('SIGKILL');
       }, work.executionTimeout * 1000 + KILL_GRACE_MS);
     }
-    slot.child.send({ type: 'run', key: work.key, tryNumber: work.tryNumber, launchId: work.launchId } satisfies WarmRequest);
+    slot.child.send({ type: 'run', key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, executionTimeout: work.executionTimeout } satisfies WarmRequest);
     this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: `pid:${slot.child.pid}` });
   }
 

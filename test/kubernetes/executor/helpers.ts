@@ -57,10 +57,11 @@ export async function startK8sFloe(kubernetes: Record<string, unknown> = {}, ext
       await startDevCluster({ ...pods, bookmarkIntervalMs: 500, compactionIntervalMs: 5000 });
   const h = await startFloe('sqlite', {
     home,
+    // `extra` adds to the sections set here (a section it names is merged, not replaced).
     config: {
-      core: { executor: 'kubernetes', parallelism: 8 },
-      kubernetes: { kubeconfig: cluster.kubeconfigPath, apiQps: 200, apiBurst: 400, podPendingTimeout: 30, ...kubernetes },
       ...extra,
+      core: { executor: 'kubernetes', parallelism: 8, ...extra.core },
+      kubernetes: { kubeconfig: cluster.kubeconfigPath, apiQps: 200, apiBurst: 400, podPendingTimeout: 30, ...kubernetes },
     },
   });
   const kc = new KubeConfig();
