@@ -138,6 +138,9 @@ export async function openDb(url: string, opts: { migrate?: boolean; poolSize?: 
     // An idle connection dropped by the server (restart, failover) must not crash the process; the pool
     // replaces it and the next query reconnects.
     pool.on('error', () => {});
+    // Nor one dropped while checked out between two statements (pg emits 'error' on the client then, and an
+    // 'error' without a listener ends the process): the next statement on it fails, and is retried or reported.
+    pool.on('connect', (client) => client.on('error', () => {}));
     kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     const file = sqlitePath(url);

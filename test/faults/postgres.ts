@@ -68,9 +68,11 @@ export async function postgresScenario(): Promise<FaultRow[]> {
   }
   const alive = scheduler.child.exitCode === null && scheduler.child.signalCode === null;
   await fleet.stopAll(5000);
+  const logs = fleet.logs();
   const { openRuntime } = await import('../../src/cli/runtime.ts');
   const rt = await openRuntime({ cfg: h.rt.cfg, migrate: false });
   const rows = [row(S, 'PostgreSQL restarts mid-run', restarts, { eq: 1 }), row(S, 'scheduler process still running after it', alive ? 1 : 0, { eq: 1 }), ...(await exactlyOnceRows(S, rt.db, execLog, { minTis: TASKS }))];
+  if (rows.some((r) => !r.ok)) process.stderr.write(`${S}: scheduler log\n${logs}\n`);
   await closeHarness({ ...h, rt });
   return rows;
 }
