@@ -18,6 +18,7 @@ interface BenchModule {
 }
 
 const MODULES: BenchModule[] = [
+  { name: 'startup', file: './startup.ts', fn: 'benchStartup' },
   { name: 'scheduler', file: './scheduler.ts', fn: 'benchScheduler' },
   { name: 'local executor', file: './local-executor.ts', fn: 'benchLocalExecutor' },
   { name: 'dev cluster', file: './devcluster.ts', fn: 'benchDevCluster', optional: true },

@@ -4,7 +4,7 @@
 import pino, { type Logger } from 'pino';
 import { type LoadedConfig, databaseUrl, loadConfig } from '../config/load.ts';
 import type { SerializedDag } from '../dag/model.ts';
-import { type DagCheck, type ProcessResult, processDagFolder } from '../dag/processor.ts';
+import { type DagCheck, type ProcessOptions, type ProcessResult, processDagFolder } from '../dag/processor.ts';
 import { type Db, openDb } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrations.ts';
 import { importErrorNaming } from '../core-queries/dags.ts';
@@ -56,8 +56,10 @@ function podCheck(rt: Runtime): DagCheck {
   };
 }
 
-export function parseDags(rt: Runtime, files?: string[]): Promise<ProcessResult> {
+/** Parses the DAGs folder (or `files`) into the DB; `parser`: a parser process started ahead (startDagParser). */
+export function parseDags(rt: Runtime, files?: string[], parser?: ProcessOptions['parser']): Promise<ProcessResult> {
   return processDagFolder(rt.db, {
+    parser,
     dagsFolder: rt.cfg.core.dagsFolder,
     timeoutMs: rt.cfg.core.dagFileProcessorTimeout * 1000,
     defaults: { defaultRetryDelay: rt.cfg.core.defaultRetryDelay, maxActiveRuns: rt.cfg.core.maxActiveRunsPerDag, maxActiveTasks: rt.cfg.core.maxActiveTasksPerDag },

@@ -8,14 +8,20 @@ import type { SerializeDefaults } from './serialize.ts';
 
 const CHILD = fileURLToPath(ownEntryUrl('dag/parse-child'));
 
-function startChild(): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
+/**
+ * Starts a DAG parser process; resolves once it is ready for files. A command that will parse can start it
+ * first and hand it to parseDagFiles, so the process starts while the command opens its database.
+ */
+export function startDagParser(): Promise<ChildProcess> {
+  const ready = new Promise<ChildProcess>((resolve, reject) => {
     const child = fork(CHILD, [], { execArgv: childExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()).slice(-4000));
     child.once('message', () => resolve(child));
     child.once('exit', (code) => reject(new Error(`DAG parser process exited (${code}) before it was ready: ${stderr}`)));
   });
+  ready.catch(() => {}); // reported to whoever awaits it
+  return ready;
 }
 
 function parseOne(child: ChildProcess, req: ParseRequest, timeoutMs: number): Promise<ParseResult | 'timeout' | 'crashed'> {
@@ -37,13 +43,15 @@ function parseOne(child: ChildProcess, req: ParseRequest, timeoutMs: number): Pr
 
 export async function parseDagFiles(
   files: string[],
-  opts: { timeoutMs: number; defaults: SerializeDefaults; sitesOf?: ReadonlyMap<string, TaskSiteRequest[]> },
+  opts: { timeoutMs: number; defaults: SerializeDefaults; sitesOf?: ReadonlyMap<string, TaskSiteRequest[]>; parser?: Promise<ChildProcess> },
 ): Promise<ParseResult[]> {
   const results: ParseResult[] = [];
   let child: ChildProcess | null = null;
+  let given = opts.parser;
   try {
     for (const file of files) {
-      child ??= await startChild();
+      child ??= await (given ?? startDagParser());
+      given = undefined;
       const r = await parseOne(child, { file, defaults: opts.defaults, sitesOf: opts.sitesOf?.get(file) }, opts.timeoutMs);
       if (typeof r === 'object') {
         results.push(r);
@@ -59,6 +67,8 @@ export async function parseDagFiles(
     }
   } finally {
     child?.kill('SIGKILL');
+    // A parser started for files that turned out to be none.
+    if (given) void given.then((c) => c.kill('SIGKILL'), () => {});
   }
   return results;
 }

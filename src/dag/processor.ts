@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Db } from '../db/connect.ts';
 import { nowIso } from '../util/time.ts';
 import type { SerializedDag } from './model.ts';
@@ -50,12 +51,14 @@ export interface ProcessOptions {
   check?: DagCheck;
   /** Only these files (default: every file in the folder). */
   files?: string[];
+  /** A parser process started ahead (startDagParser), used for the first file. */
+  parser?: Promise<ChildProcess>;
 }
 
 /** Parses every DAG file and makes the DB match: DAGs upserted, vanished ones deactivated, errors replaced. */
 export async function processDagFolder(db: Db, opts: ProcessOptions): Promise<ProcessResult> {
   const files = opts.files ?? discoverDagFiles(opts.dagsFolder);
-  const results = await parseDagFiles(files, { timeoutMs: opts.timeoutMs, defaults: opts.defaults });
+  const results = await parseDagFiles(files, { timeoutMs: opts.timeoutMs, defaults: opts.defaults, parser: opts.parser });
   const seen = new Map<string, string>();
   const good: SerializedDag[] = [];
   const problemRows: ProblemRow[] = [];

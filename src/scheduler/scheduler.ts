@@ -111,10 +111,11 @@ export class Scheduler {
 
   /** Runs loops until `done()` says so (checked after every loop) or stop() is called. */
   async run(done: () => boolean | Promise<boolean> = () => false): Promise<void> {
-    while (!this.stopped) {
+    for (let loops = 0; !this.stopped; loops++) {
       this.woken = false;
       try {
         await this.loopOnce();
+        if (loops === 0) this.o.log.debug({ uptimeMs: Math.round(process.uptime() * 1000) }, 'first scheduler loop done');
       } catch (e) {
         // Nothing a DAG or a bad row does may end the scheduler: log and carry on.
         this.o.log.error({ err: e }, 'scheduler loop failed; continuing');

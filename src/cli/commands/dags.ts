@@ -74,10 +74,12 @@ export function registerDagsCommands(program: Command): void {
     .command('list')
     .description('parse the DAGs folder and list the DAGs found')
     .addOption(outputOption())
-    .action((o) =>
-      withRuntime(async (rt) => {
+    .action(async (o) => {
+      // The parser process starts while the configuration and database open.
+      const parser = (await import('../../dag/parse-files.ts')).startDagParser();
+      return withRuntime(async (rt) => {
         const { parseDags, listDags } = await load();
-        const parsed = await parseDags(rt);
+        const parsed = await parseDags(rt, undefined, parser);
         const { rows } = await listDags(rt.db.kysely);
         printRows(
           rows.map((r) => ({ dag_id: r.dagId, fileloc: r.fileloc, schedule: r.dag.schedule, tasks: r.dag.tasks.length, paused: r.isPaused, tags: r.dag.tags.join(',') })),
@@ -87,8 +89,8 @@ export function registerDagsCommands(program: Command): void {
         const notice = importErrorNotice(parsed.errors, parsed.errors.length ? await podTemplatesError(rt) : null);
         if (notice.hint) process.stderr.write(`${notice.hint}\n`);
         if (notice.error) throw new Error(notice.error);
-      }),
-    );
+      });
+    });
 
   dags
     .command('list-import-errors')

@@ -27,6 +27,8 @@ function startDagProcessorLoop(rt: Runtime, parseDags: (rt: Runtime) => Promise<
 }
 
 async function runSchedulerProcess(executorName?: string, o: { api?: boolean } = {}): Promise<void> {
+  // The DAG parser process starts while the rest loads (it is killed if the lock below is refused).
+  const parser = (await import('../../dag/parse-files.ts')).startDagParser();
   const [{ databaseUrl, loadConfig }, { acquireSqliteSchedulerLock }, { createScheduler, openRuntime, parseDags }] = await Promise.all([
     import('../../config/load.ts'),
     import('../../scheduler/scheduler-lock.ts'),
@@ -39,12 +41,16 @@ async function runSchedulerProcess(executorName?: string, o: { api?: boolean } =
   // --executor overrides core.executor everywhere, including which tasks get their pods validated at parse time.
   if (executorName) cfg.core.executor = executorName as typeof cfg.core.executor;
   // One scheduler per SQLite file (several need PostgreSQL); taken before anything touches the DB.
-  const lock = await acquireSqliteSchedulerLock(databaseUrl(cfg), cfg.home);
+  const lock = await acquireSqliteSchedulerLock(databaseUrl(cfg), cfg.home).catch((e: unknown) => {
+    void parser.then((c) => c.kill('SIGKILL'), () => {});
+    throw e;
+  });
   const rt = await openRuntime({ cfg });
-  const first = await parseDags(rt);
+  const scheduler = await createScheduler(rt, rt.cfg.core.executor);
+  // The executor starts (its libraries load, its watches open) while the DAG files are parsed.
+  const [first] = await Promise.all([parseDags(rt, undefined, parser), scheduler.start()]);
   rt.log.info({ dags: first.dags.length, importErrors: first.errors.length, dagsFolder: rt.cfg.core.dagsFolder }, 'DAG files parsed');
   for (const e of first.errors) rt.log.warn({ file: e.fileloc, at: e.at }, `import error: ${e.message}`);
-  const scheduler = await createScheduler(rt, rt.cfg.core.executor);
   const stopProcessor = startDagProcessorLoop(rt, parseDags, () => scheduler.wake());
   const api = serving ? await serving.serveApi(rt, { generatedToken }) : null;
   let stopped: Promise<void> | null = null;
@@ -55,7 +61,6 @@ async function runSchedulerProcess(executorName?: string, o: { api?: boolean } =
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  await scheduler.start();
   await scheduler.run();
   // The loop ends when stop() was called: let it finish (executor, job row) before the DB closes.
   await stopped;
