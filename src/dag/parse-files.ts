@@ -24,6 +24,11 @@ export function startDagParser(): Promise<ChildProcess> {
   return ready;
 }
 
+/** Ends a parser started ahead that may not have been used (the command failed first); a no-op once it was. */
+export function stopDagParser(parser: Promise<ChildProcess>): void {
+  void parser.then((c) => c.kill('SIGKILL'), () => {});
+}
+
 function parseOne(child: ChildProcess, req: ParseRequest, timeoutMs: number): Promise<ParseResult | 'timeout' | 'crashed'> {
   return new Promise((resolve) => {
     const done = (r: ParseResult | 'timeout' | 'crashed') => {
@@ -68,7 +73,7 @@ export async function parseDagFiles(
   } finally {
     child?.kill('SIGKILL');
     // A parser started for files that turned out to be none.
-    if (given) void given.then((c) => c.kill('SIGKILL'), () => {});
+    if (given) stopDagParser(given);
   }
   return results;
 }

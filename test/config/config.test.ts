@@ -40,7 +40,7 @@ describe('defaults', () => {
       { dagsFolder: undefined, executor: 'local', parallelism: 16, defaultPoolSlots: 128, dagFileProcessorTimeout: 30, isolateTasks: false, maxActiveRunsPerDag: 16, maxActiveTasksPerDag: 16, defaultRetryDelay: 300 },
     );
     assert.deepEqual(cfg.database, { url: null });
-    assert.deepEqual(cfg.scheduler, { loopInterval: 1, dagDirListInterval: 30, taskHeartbeatInterval: 5, zombieThreshold: 60, healthCheckThreshold: 30 });
+    assert.deepEqual(cfg.scheduler, { loopInterval: 1, dagDirListInterval: 30, taskHeartbeatInterval: 5, zombieThreshold: 60, healthCheckThreshold: 30, taskQueuedTimeout: 600 });
     assert.equal(cfg.logging.level, 'info');
     assert.deepEqual(cfg.queue, { redisUrl: 'redis://127.0.0.1:6379', prefix: 'floe', concurrency: 4, queueConcurrency: {}, shutdownTimeout: 60, lockDuration: 30, stalledInterval: 30, reconcileInterval: 5 });
     assert.deepEqual(cfg.hybrid, { kubernetesQueue: 'kubernetes' });

@@ -76,8 +76,10 @@ export function registerDagsCommands(program: Command): void {
     .addOption(outputOption())
     .action(async (o) => {
       // The parser process starts while the configuration and database open.
-      const parser = (await import('../../dag/parse-files.ts')).startDagParser();
-      return withRuntime(async (rt) => {
+      const { startDagParser, stopDagParser } = await import('../../dag/parse-files.ts');
+      const parser = startDagParser();
+      try {
+        await withRuntime(async (rt) => {
         const { parseDags, listDags } = await load();
         const parsed = await parseDags(rt, undefined, parser);
         const { rows } = await listDags(rt.db.kysely);
@@ -89,7 +91,10 @@ export function registerDagsCommands(program: Command): void {
         const notice = importErrorNotice(parsed.errors, parsed.errors.length ? await podTemplatesError(rt) : null);
         if (notice.hint) process.stderr.write(`${notice.hint}\n`);
         if (notice.error) throw new Error(notice.error);
-      });
+        });
+      } finally {
+        stopDagParser(parser);
+      }
     });
 
   dags

@@ -1,4 +1,5 @@
 // floe scheduler, floe standalone: long-running processes.
+import type { ChildProcess } from 'node:child_process';
 import type { Command } from '@commander-js/extra-typings';
 import { folderSignature } from '../../dag/processor.ts';
 import type { Runtime } from '../runtime.ts';
@@ -27,8 +28,17 @@ function startDagProcessorLoop(rt: Runtime, parseDags: (rt: Runtime) => Promise<
 }
 
 async function runSchedulerProcess(executorName?: string, o: { api?: boolean } = {}): Promise<void> {
-  // The DAG parser process starts while the rest loads (it is killed if the lock below is refused).
-  const parser = (await import('../../dag/parse-files.ts')).startDagParser();
+  // The DAG parser process starts while the rest loads; it is ended whatever happens next.
+  const { startDagParser, stopDagParser } = await import('../../dag/parse-files.ts');
+  const parser = startDagParser();
+  try {
+    await runScheduler(parser, executorName, o);
+  } finally {
+    stopDagParser(parser);
+  }
+}
+
+async function runScheduler(parser: Promise<ChildProcess>, executorName?: string, o: { api?: boolean } = {}): Promise<void> {
   const [{ databaseUrl, loadConfig }, { acquireSqliteSchedulerLock }, { createScheduler, openRuntime, parseDags }] = await Promise.all([
     import('../../config/load.ts'),
     import('../../scheduler/scheduler-lock.ts'),
@@ -41,10 +51,7 @@ async function runSchedulerProcess(executorName?: string, o: { api?: boolean } =
   // --executor overrides core.executor everywhere, including which tasks get their pods validated at parse time.
   if (executorName) cfg.core.executor = executorName as typeof cfg.core.executor;
   // One scheduler per SQLite file (several need PostgreSQL); taken before anything touches the DB.
-  const lock = await acquireSqliteSchedulerLock(databaseUrl(cfg), cfg.home).catch((e: unknown) => {
-    void parser.then((c) => c.kill('SIGKILL'), () => {});
-    throw e;
-  });
+  const lock = await acquireSqliteSchedulerLock(databaseUrl(cfg), cfg.home);
   const rt = await openRuntime({ cfg });
   const scheduler = await createScheduler(rt, rt.cfg.core.executor);
   // The executor starts (its libraries load, its watches open) while the DAG files are parsed.
