@@ -1,8 +1,9 @@
 // The serialized DAG: what the DAG processor stores in the DB and the scheduler reads.
 // Plain JSON, no functions: the task callables stay in the DAG file and are run by the task runner.
+import type { PodTaskSpec } from '../sdk/pod-task.ts';
 import type { ExecutorConfig, JsonObject, TriggerRule } from '../sdk/types.ts';
 
-export type TaskKind = 'function' | 'shell' | 'kubernetes_pod';
+export type TaskKind = 'function' | 'shell' | 'pod';
 
 export interface SerializedTask {
   taskId: string;
@@ -21,6 +22,8 @@ export interface SerializedTask {
   /** JSON form of the task's executorConfig (a V1Pod podOverride becomes its camelCase JSON). */
   executorConfig: ExecutorConfig | null;
   doc: string | null;
+  /** A pod task's pod (podTask): what the pod pipeline builds its pod from, TaskRefs as `{ xcom }` markers. */
+  pod?: PodTaskSpec;
 }
 
 export interface SerializedDag {

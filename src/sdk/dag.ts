@@ -1,4 +1,5 @@
 // dag() and task(): the TaskFlow authoring API. Building a DAG only records structure; nothing runs here.
+import type { PodTaskSpec } from './pod-task.ts';
 import type { JsonObject, TaskContext, TaskOptions } from './types.ts';
 
 export type ScheduleSpec = string | { every: number } | null;
@@ -21,11 +22,11 @@ export interface DagOptions {
   description?: string;
 }
 
-/** How a task gets its result: a function, a shell command, or (later) a pod. */
+/** How a task gets its result: a function, a shell command, or a pod of any image (podTask). */
 export type TaskBody =
   | { kind: 'function'; fn: (ctx: TaskContext, ...args: unknown[]) => unknown; args: unknown[] }
   | { kind: 'shell'; command: string | ((ctx: TaskContext) => string); env: Record<string, string>; cwd?: string }
-  | { kind: 'kubernetes_pod'; spec: Record<string, unknown> };
+  | ({ kind: 'pod' } & Omit<PodTaskSpec, 'args' | 'env'> & { args: unknown[]; env: Record<string, unknown> });
 
 export interface TaskNode {
   taskId: string;
@@ -108,7 +109,7 @@ export class DagDefinition {
       },
     };
     this.tasks.set(taskId, node);
-    if (body.kind === 'function') for (const a of collectRefs(body.args)) this.addEdge(a.taskId, taskId);
+    if (body.kind === 'function' || body.kind === 'pod') for (const a of collectRefs(body.kind === 'pod' ? [body.args, body.env] : body.args)) this.addEdge(a.taskId, taskId);
     return new TaskRef(this, taskId);
   }
 
