@@ -22,6 +22,11 @@ dag({ dagId: 'chain', schedule: null }, () => {
   const c = task('c', async (ctx, x: number) => { console.log('line of c'); return x + 1; })(b);
   task({ taskId: 'd', executorConfig: ${JSON.stringify(other)} }, async (ctx, x: number) => x + 1)(c);
 });
+dag({ dagId: 'leaky', schedule: null }, () => {
+  // Leaves a child process running: the pod must not be reused after it.
+  const a = task('a', async () => { const { spawn } = await import('node:child_process'); spawn('sleep', ['30'], { stdio: 'ignore' }); return 1; })();
+  task('b', async (ctx, x: number) => x + 1)(a);
+});
 dag({ dagId: 'victim', schedule: null }, () => {
   const first = task('first', async () => 1)();
   task({ taskId: 'killed', retries: 0 }, async () => { await new Promise((r) => setTimeout(r, 30_000)); return 'never'; })(first);
@@ -57,6 +62,17 @@ test('a same-spec chain runs in one warm pod, each try with its own log and a re
   }, { timeoutMs: 30_000 });
   const rows = await k.h.rt.db.kysely.selectFrom('warm_pod').select(['pod_name', 'state']).execute();
   assert.ok(rows.length >= 1 && rows.every((r) => r.state === 'retired'), JSON.stringify(rows));
+});
+
+test('a try that leaves a child process running gets its pod retired, not reused', async () => {
+  const runId = await k.h.trigger('leaky');
+  await k.h.runUntilRunDone('leaky', runId, 90_000);
+  const ext = await k.h.rt.db.kysely.selectFrom('task_instance').select(['task_id', 'state', 'external_executor_id']).where('run_id', '=', runId).execute();
+  assert.deepEqual(ext.map((r) => r.state), ['success', 'success']);
+  assert.equal(new Set(ext.map((r) => r.external_executor_id!.split('/')[1])).size, 2, 'b got a fresh pod');
+  const { items } = await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=leaky,floe.dev/task-id=a' });
+  const log = items.length ? await k.core.readNamespacedPodLog({ namespace: 'default', name: items[0].metadata!.name!, container: 'base' }) : '';
+  if (items.length) assert.match(log, /leaving: a try left resources open: ProcessWrap/);
 });
 
 test('a warm pod killed mid-try fails only that try, with the pod\'s reason', async () => {
