@@ -3,12 +3,13 @@
 import type { Command } from '@commander-js/extra-typings';
 import { registerCleanup } from './kubernetes-cleanup.ts';
 import { registerMigrate } from './kubernetes-migrate.ts';
+import { registerPods } from './kubernetes-pods.ts';
 import { registerRender } from './kubernetes-render.ts';
 
 const config = async () => (await import('../../config/load.ts')).loadConfig();
 
 export function registerKubernetesCommands(program: Command): void {
-  const k8s = program.command('kubernetes').description('Kubernetes: render worker pods, migrate from Airflow');
+  const k8s = program.command('kubernetes').description('Kubernetes: render worker pods, list them, clean them up, migrate from Airflow');
   registerRender(k8s, {
     async getDag(dagId) {
       const { getDag, openRuntime } = await import('../runtime.ts');
@@ -22,6 +23,7 @@ export function registerKubernetesCommands(program: Command): void {
     getPodConfig: async () => (await import('../../kubernetes/pod/config.ts')).kubernetesPodConfig(await config()),
   });
   registerMigrate(k8s);
+  registerPods(k8s);
   registerCleanup(k8s, {
     api: async () => (await import('../../kubernetes/client.ts')).kubeApiFromConfig(await config()),
     namespaces: async () => {

@@ -2,7 +2,7 @@
 // the busy one and lets the run finish, idle ones are retired and deleted by the orphan sweep, no pod keeps
 // running for good, and no try runs twice (each task body appends to a file).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -76,6 +76,18 @@ test('scheduler SIGKILL with warm pods up: the busy pod is adopted, idle ones ar
   await sleep(500); // the quick tasks' pods have offered themselves (idle)
   const idleBefore = await k.h.rt.db.kysely.selectFrom('warm_pod').select('pod_name').where('state', '=', 'idle').execute();
   assert.ok(idleBefore.length >= 1, 'some warm pods were idle when the scheduler died');
+  // `floe kubernetes pods` shows them: idle ones with the tries they ran, the busy one with its try.
+  const listed = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [path.join(BIN_DIR, 'floe.js'), 'kubernetes', 'pods', '-o', 'json'],
+      { env: { ...process.env, FLOE_HOME: k.h.home, FLOE_CONFIG: '', FLOE_DAGS_FOLDER: k.h.dagsFolder, FLOE__KUBERNETES__KUBECONFIG: k.cluster.kubeconfigPath, FLOE__LOGGING__LEVEL: 'silent' }, timeout: 60_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+    ),
+  );
+  const rows = JSON.parse(listed) as { pod: string; warm: string; try: string; tries_run: number | string }[];
+  for (const r of idleBefore) assert.deepEqual(rows.filter((x) => x.pod === r.pod_name).map((x) => [x.warm, x.tries_run]), [['idle', 1]], listed);
+  assert.ok(rows.some((x) => x.warm === 'busy' && /^wk\.held /.test(x.try)), listed);
   const exited = new Promise((r) => first.once('exit', r));
   first.kill('SIGKILL');
   await exited;
