@@ -1,8 +1,23 @@
 // The serialized DAG: what the DAG processor stores in the DB and the scheduler reads.
 // Plain JSON, no functions: the task callables stay in the DAG file and are run by the task runner.
-import type { ExecutorConfig, JsonObject, TriggerRule } from '../sdk/types.ts';
+import type { ExecutorConfig, JsonObject, SensorMode, TriggerRule } from '../sdk/types.ts';
+import type { SerializedMapping } from './mapping.ts';
 
-export type TaskKind = 'function' | 'shell' | 'kubernetes_pod';
+export type TaskKind = 'function' | 'shell' | 'file_sensor' | 'external_task_sensor' | 'kubernetes_pod';
+
+/** A sensor's settings, validated (see SensorOptions). */
+export interface SerializedSensor {
+  mode: SensorMode;
+  pokeInterval: number;
+  /** Seconds from the try's first poke; null: bounded only by the DAG's dagRunTimeout. */
+  timeout: number | null;
+  softFail: boolean;
+  exponentialBackoff: boolean;
+  maxWait: number | null;
+}
+
+/** A task whose result decides which downstream tasks run. */
+export type SerializedFlow = { kind: 'branch' } | { kind: 'short_circuit'; ignoreDownstreamTriggerRules: boolean };
 
 export interface SerializedTask {
   taskId: string;
@@ -21,6 +36,12 @@ export interface SerializedTask {
   /** JSON form of the task's executorConfig (a V1Pod podOverride becomes its camelCase JSON). */
   executorConfig: ExecutorConfig | null;
   doc: string | null;
+  /** Dynamic task mapping: what the task is mapped over (absent: an ordinary task). */
+  mapped?: SerializedMapping;
+  /** A branch or short-circuit task (absent: neither). */
+  flow?: SerializedFlow;
+  /** A sensor (absent: not a sensor). */
+  sensor?: SerializedSensor;
 }
 
 export interface SerializedDag {
@@ -37,5 +58,13 @@ export interface SerializedDag {
   params: JsonObject;
   tags: string[];
   description: string | null;
+  /** Seconds a run may take before it fails (absent or null: no limit). */
+  dagRunTimeout?: number | null;
   tasks: SerializedTask[];
 }
+
+/**
+ * The XCom key under which a branch or short-circuit task records the task ids directly downstream of it that it
+ * follows (`{ "followed": [...] }`), as Airflow's SkipMixin does; the scheduler skips the others.
+ */
+export const FOLLOW_XCOM_KEY = 'skipmixin_key';
