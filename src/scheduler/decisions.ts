@@ -1,5 +1,6 @@
 // Pure scheduling decisions over rows: what each task instance of a DAG run becomes next, retries, reschedules,
 // branch and short-circuit skips, dynamic task mapping, run state and run timeouts.
+import { descendantsOf, downstreamOf } from '../dag/graph.ts';
 import { expansionOf } from '../dag/mapping.ts';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import { FINISHED_STATES, type DagRunState, type TIState } from './states.ts';
@@ -48,26 +49,6 @@ export interface RunDecision {
 const DEFAULT_MAX = 1024;
 export const xcomKey = (taskId: string, key: string): string => `${taskId}\u0000${key}`;
 const idx = (r: { mapIndex?: number }) => r.mapIndex ?? -1;
-
-/** Every task's direct downstream task ids. */
-const downstreamCache = new WeakMap<SerializedDag, Map<string, string[]>>();
-export function downstreamOf(dag: SerializedDag): Map<string, string[]> {
-  let m = downstreamCache.get(dag);
-  if (m) return m;
-  m = new Map(dag.tasks.map((t) => [t.taskId, [] as string[]]));
-  for (const t of dag.tasks) for (const u of t.upstream) m.get(u)?.push(t.taskId);
-  downstreamCache.set(dag, m);
-  return m;
-}
-
-/** The task ids downstream of the given ones, directly or not (not including them). */
-export function descendantsOf(dag: SerializedDag, ids: Iterable<string>): Set<string> {
-  const down = downstreamOf(dag);
-  const out = new Set<string>();
-  const todo = [...ids];
-  while (todo.length) for (const d of down.get(todo.pop()!) ?? []) if (!out.has(d)) (out.add(d), todo.push(d));
-  return out;
-}
 
 /**
  * The tasks a succeeded branch or short-circuit task skips, given the direct downstream ids it follows (Airflow's
