@@ -370,7 +370,10 @@ export class Scheduler {
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) return false;
         const t = now.toISOString();
-        const rows = cached.dag.tasks.map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t));
+        // A run started again (cleared, marked queued) keeps its rows; a mapped task's rows have map indexes from
+        // 0, so only tasks with no row at all get their placeholder.
+        const existing = new Set((await trx.selectFrom('task_instance').select('task_id').distinct().where('dag_id', '=', run.dag_id).where('run_id', '=', run.run_id).execute()).map((x) => x.task_id));
+        const rows = cached.dag.tasks.filter((task) => !existing.has(task.taskId)).map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t));
         await insertTaskInstances(trx, rows);
         return true;
       });
