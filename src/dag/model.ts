@@ -1,9 +1,10 @@
 // The serialized DAG: what the DAG processor stores in the DB and the scheduler reads.
 // Plain JSON, no functions: the task callables stay in the DAG file and are run by the task runner.
+import type { PodTaskSpec } from '../sdk/pod-task.ts';
 import type { ExecutorConfig, JsonObject, SensorMode, TriggerRule } from '../sdk/types.ts';
 import type { SerializedMapping } from './mapping.ts';
 
-export type TaskKind = 'function' | 'shell' | 'file_sensor' | 'external_task_sensor' | 'kubernetes_pod';
+export type TaskKind = 'function' | 'shell' | 'pod' | 'file_sensor' | 'external_task_sensor';
 
 /** A sensor's settings, validated (see SensorOptions). */
 export interface SerializedSensor {
@@ -42,6 +43,8 @@ export interface SerializedTask {
   flow?: SerializedFlow;
   /** A sensor (absent: not a sensor). */
   sensor?: SerializedSensor;
+  /** A pod task's pod (podTask): what the pod pipeline builds its pod from, TaskRefs as `{ xcom }` markers. */
+  pod?: PodTaskSpec;
 }
 
 export interface SerializedDag {

@@ -1,6 +1,7 @@
 // DagDefinition (live objects from a DAG file) → SerializedDag (plain JSON), validating as it goes.
 import { z } from 'zod';
 import { type DagDefinition, isTaskRef, type TaskNode } from '../sdk/dag.ts';
+import type { PodTaskSpec, PodValueSpec } from '../sdk/pod-task.ts';
 import { TRIGGER_RULES, type TaskOptions } from '../sdk/types.ts';
 import { validateSchedule } from './timetable.ts';
 import { DEFAULT_MAX_MAP_LENGTH, mapCount, type SerializedMapInput, type SerializedMapping } from './mapping.ts';
@@ -137,6 +138,34 @@ function serializeTask(node: TaskNode, defaults: TaskOptions, cfg: SerializeDefa
     ...(node.body.kind === 'function' && node.body.map ? { mapped: serializeMapping(node, cfg.maxMapLength ?? DEFAULT_MAX_MAP_LENGTH) } : {}),
     ...(node.flow ? { flow: node.flow.kind === 'branch' ? { kind: 'branch' as const } : { kind: 'short_circuit' as const, ignoreDownstreamTriggerRules: node.flow.ignoreDownstreamTriggerRules !== false } } : {}),
     ...(node.sensor ? { sensor: serializeSensor(node, dagRunTimeout) } : {}),
+    ...(node.body.kind === 'pod' ? { pod: serializePodTask(node.body) } : {}),
+  };
+}
+
+/** A pod task's settings as JSON: TaskRefs in args/env become `{ xcom, key }`, a V1Pod override its JSON. */
+function serializePodTask(body: Extract<TaskNode['body'], { kind: 'pod' }>): PodTaskSpec {
+  const value = (v: unknown, where: string): PodValueSpec => {
+    if (isTaskRef(v)) return { xcom: v.taskId, key: v.key };
+    if (typeof v === 'string') return v;
+    throw new Error(`${where}: expected a string (a template) or a task's result, got ${v === null ? 'null' : typeof v}`);
+  };
+  if (typeof body.image !== 'string' || !body.image.trim()) throw new Error('image: expected the container image to run, e.g. "python:3.12-slim"');
+  if (body.command !== null && (!Array.isArray(body.command) || body.command.some((c) => typeof c !== 'string'))) throw new Error('command: expected an array of strings');
+  if (!Array.isArray(body.args)) throw new Error('args: expected an array');
+  if (!body.env || typeof body.env !== 'object' || Array.isArray(body.env)) throw new Error('env: expected an object of NAME: value');
+  if (!['delete', 'deleteSucceeded', 'keep'].includes(body.onFinish)) throw new Error(`onFinish: expected "delete", "deleteSucceeded" or "keep", got ${JSON.stringify(body.onFinish)}`);
+  if (!(Number.isFinite(body.startupTimeout) && body.startupTimeout > 0)) throw new Error(`startupTimeout: expected a positive number of seconds, got ${JSON.stringify(body.startupTimeout)}`);
+  return {
+    image: body.image,
+    command: body.command,
+    args: body.args.map((a, i) => value(a, `args[${i}]`)),
+    env: Object.fromEntries(Object.entries(body.env).map(([k, v]) => [k, value(v, `env.${k}`)])),
+    podTemplate: body.podTemplate,
+    podOverride: (toJson(body.podOverride) as object | undefined) ?? null,
+    namespace: body.namespace,
+    xcom: body.xcom,
+    onFinish: body.onFinish,
+    startupTimeout: body.startupTimeout,
   };
 }
 

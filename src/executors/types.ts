@@ -46,11 +46,24 @@ export interface ExecutorEvent {
   reason?: string;
   /** Executor's handle for the try (process id, pod name/uid, job id). */
   externalId?: string;
+  /** The try's pod, for the record the web UI shows: as created (`spec`), or what Kubernetes said when it ended. */
+  pod?: EventPod;
   /**
    * The try failed before its task runner started (image pull, unschedulable, quota, eviction): the scheduler
    * launches the same try again, up to its launch-failure limit, without spending the task's retries.
    */
   infraFailure?: boolean;
+}
+
+export interface EventPod {
+  namespace: string;
+  name: string;
+  uid: string | null;
+  /** The V1Pod as it was created (on the event that reports the creation). */
+  spec?: unknown;
+  /** Its recent events and the failure reason (on the event that ends the try because of its pod). */
+  events?: { type: string; reason: string; message: string; count: number; at: number | null }[];
+  reason?: string;
 }
 
 export interface TaskRef {

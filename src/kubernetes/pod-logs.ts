@@ -3,7 +3,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { Log } from '@kubernetes/client-node';
 import type { KubeApi } from './client.ts';
 
@@ -31,8 +31,13 @@ export function readPodLog(api: KubeApi, pod: PodRef): Promise<string> {
 
 /** Streams the base container's log into `out` until the container ends. */
 export async function followPodLog(api: KubeApi, pod: PodRef, out: Writable): Promise<void> {
+  // client-node 1.x pipes the response into a stream and calls no callback: end when that stream ends.
+  const through = new PassThrough();
+  through.pipe(out, { end: false });
   await new Promise<void>((resolve, reject) => {
-    void new Log(api.kc).log(pod.namespace, pod.name, 'base', out, (err: unknown) => (err ? reject(err) : resolve()), { follow: true }).catch(reject);
+    through.once('end', () => resolve());
+    through.once('error', reject);
+    void new Log(api.kc).log(pod.namespace, pod.name, 'base', through, { follow: true }).catch(reject);
   });
 }
 

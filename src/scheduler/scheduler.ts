@@ -8,6 +8,7 @@ import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
 import { finishTry, keyColumns, readTries, tryIsOver } from '../db/task-instances.ts';
+import { recordTaskPod, updateTaskPodEvents } from '../db/task-pods.ts';
 import { type Executor, type ExecutorEvent, type TaskRef, type TIKey, tiKeyString } from '../executors/types.ts';
 import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
@@ -229,6 +230,7 @@ export class Scheduler {
             .where('try_number', '=', ev.tryNumber);
           if (ev.launchId) q = q.where('launch_id', '=', ev.launchId);
           await q.execute();
+          if (ev.pod?.spec !== undefined) await recordTaskPod(trx, { key: ev.key, tryNumber: ev.tryNumber, namespace: ev.pod.namespace, podName: ev.pod.name, podUid: ev.pod.uid, spec: ev.pod.spec });
         }
         // A fast try may have ended (and written its history row) before its start was seen here: copy the id
         // from its task instance (same try) — one statement per run; usually no history row matches.
@@ -254,6 +256,17 @@ export class Scheduler {
       });
     const ended = events.filter((ev) => ev.state !== 'running');
     if (!ended.length) return;
+    // What Kubernetes said about a pod that ended its try goes with the pod's record (the web UI shows it).
+    for (const ev of ended)
+      if (ev.pod?.events)
+        await updateTaskPodEvents(
+          db,
+          ev.key,
+          ev.tryNumber,
+          ev.pod.name,
+          ev.pod.events.map((e) => ({ type: e.type, reason: e.reason, message: e.message, count: e.count, lastTimestamp: e.at === null ? null : new Date(e.at).toISOString() })),
+          ev.pod.reason ?? null,
+        );
     const current = await readTries(db, ended.map((ev) => ev.key));
     for (const ev of ended) {
       const ti = current.get(tiKeyString(ev.key));

@@ -1,4 +1,5 @@
 // dag() and task(): the TaskFlow authoring API. Building a DAG only records structure; nothing runs here.
+import type { PodTaskSpec } from './pod-task.ts';
 import type { JsonObject, SensorMode, TaskContext, TaskOptions } from './types.ts';
 
 export type ScheduleSpec = string | { every: number } | null;
@@ -41,7 +42,7 @@ export interface MapSpec {
   inputs: { name: string | null; source: unknown }[];
 }
 
-/** How a task gets its result: a function, a shell command, a built-in sensor, or (later) a pod. */
+/** How a task gets its result: a function, a shell command, a built-in sensor, or a pod of any image (podTask). */
 export type TaskBody =
   | { kind: 'function'; fn: (ctx: TaskContext, ...args: unknown[]) => unknown; args: unknown[]; map?: MapSpec }
   | { kind: 'shell'; command: string | ((ctx: TaskContext) => string); env: Record<string, string>; cwd?: string }
@@ -55,7 +56,7 @@ export type TaskBody =
       /** Seconds: the other DAG's run has logical date = this run's logical date − executionDelta. */
       executionDelta: number;
     }
-  | { kind: 'kubernetes_pod'; spec: Record<string, unknown> };
+  | ({ kind: 'pod' } & Omit<PodTaskSpec, 'args' | 'env'> & { args: unknown[]; env: Record<string, unknown> });
 
 /** A sensor's settings as declared (validated when the DAG is serialized). */
 export interface SensorSpecInput {
@@ -179,6 +180,7 @@ export class DagDefinition {
 
 /** The TaskRefs a task's body takes: its arguments, a mapped task's constant and mapped inputs. */
 export function bodyRefs(body: TaskBody): TaskRef[] {
+  if (body.kind === 'pod') return collectRefs([body.args, body.env]);
   if (body.kind !== 'function') return [];
   const refs = collectRefs(body.args);
   if (body.map) collectRefs([body.map.partial, body.map.inputs.map((i) => i.source)], refs);

@@ -2,6 +2,7 @@
 // queue workers, pods). It is the only thing that marks a try running and records how it ended.
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import type { LoadedConfig } from '../config/load.ts';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import { importDagFile } from '../dag/import.ts';
 import type { Db } from '../db/connect.ts';
@@ -34,6 +35,8 @@ export interface RunnerDeps {
    * the time the task would start, the task does not start: nobody could stop or report it any more.
    */
   parentPid?: number;
+  /** The configuration the try's process runs with (pod tasks read the Kubernetes settings); default: loaded here. */
+  cfg?: LoadedConfig;
 }
 
 function assertParentAlive(deps: RunnerDeps): void {
@@ -235,7 +238,19 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   if (deps.ignoresPodSettings && podKeys.length)
     log.line('INFO', `executorConfig.${podKeys.join(', executorConfig.')} ignored: this try runs on the ${deps.ignoresPodSettings} executor, not in a Kubernetes pod`);
   const ac = new AbortController();
-  const beat = mode !== 'test' ? setInterval(() => void heartbeat(db.kysely, k, tryNumber).catch(() => {}), deps.heartbeatSeconds * 1000) : null;
+  // A heartbeat that finds the try no longer running for this runner (marked success or failed by a user, ended
+  // as a zombie, cleared) stops the task: its outcome would be refused anyway.
+  const beat =
+    mode !== 'test'
+      ? setInterval(
+          () =>
+            void heartbeat(db.kysely, k, tryNumber).then(
+              (mine) => mine || ac.signal.aborted || ac.abort(new Error('the try was ended outside this runner (marked, cleared or taken for a zombie): stopped')),
+              () => {},
+            ),
+          deps.heartbeatSeconds * 1000,
+        )
+      : null;
   let end: TryEnd;
   let value: unknown;
   let returnJson: string | undefined;
@@ -276,8 +291,10 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       }
       assertParentAlive(deps);
       if (body.kind === 'shell') return runShell(body, ctx, log);
-      if (rec.task.sensor) return flow.run(builtinPoke(body, ctx, db.kysely, path.dirname(rec.dag.fileloc), (m) => log.line('INFO', m)), ac.signal);
-      throw new Error(`task kind ${body.kind} cannot run in the task runner yet`);
+      if (body.kind !== 'pod') return flow.run(builtinPoke(body, ctx, db.kysely, path.dirname(rec.dag.fileloc), (m) => log.line('INFO', m)), ac.signal);
+      // A pod task's try creates and follows its pod from here, whatever executor runs the try.
+      const { runPodTask } = await import('./pod-task-runner.ts');
+      return runPodTask(body, rec.task, ctx, log, (t, key) => pullTaskOutput(db.kysely, rec.dag, k.runId, t, key), deps.cfg);
     })();
     value = await withTimeout(rec.task.executionTimeout, ac, work);
     pushes.check(k.taskId);

@@ -118,7 +118,13 @@ for (const overlay of OVERLAYS) {
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
     ]);
-    assert.deepEqual(objs.filter((o) => /Role/.test(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['Role/floe-scheduler', 'RoleBinding/floe-scheduler']);
+    assert.deepEqual(objs.filter((o) => /Role/.test(o.kind)).map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['Role/floe-pod-task', 'Role/floe-scheduler', 'RoleBinding/floe-pod-task', 'RoleBinding/floe-scheduler']);
+    // Pod tasks' runners: their pods and logs, nothing else (no events, no other resources).
+    assert.deepEqual(one(objs, 'Role', 'floe-pod-task').rules, [
+      { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete', 'patch'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    assert.deepEqual(one(objs, 'RoleBinding', 'floe-pod-task').subjects, [{ kind: 'ServiceAccount', name: 'floe-pod-task', namespace: 'floe' }]);
     const binding = one(objs, 'RoleBinding', 'floe-scheduler');
     assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'floe-scheduler' });
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'floe-scheduler', namespace: 'floe' }]);

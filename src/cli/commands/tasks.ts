@@ -9,7 +9,7 @@ import { parseIntArg, withRuntime } from './common.ts';
 const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
 
 function runnerDeps(rt: Runtime) {
-  return { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval };
+  return { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval, cfg: rt.cfg };
 }
 
 export function registerTasksCommands(program: Command): void {

@@ -239,14 +239,14 @@ export class KubernetesExecutor implements Executor {
       return;
     }
     try {
-      this.trackCreated(work, namespace, await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod })));
+      this.trackCreated(work, namespace, await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod })), pod);
     } catch (e) {
       const c = classifyError(e);
       l.attempt++;
       if (c.kind === 'conflict') {
         // Our own earlier create, whose answer was lost (timeout, 5xx after storing, dropped connection)?
         const mine = await this.ownPodNamed(namespace, pod.metadata!.name!, work);
-        if (mine) return this.trackCreated(work, namespace, mine);
+        if (mine) return this.trackCreated(work, namespace, mine, pod);
         // Another pod has the name: the next build draws a fresh random suffix.
         l.pod = undefined;
       }
@@ -269,11 +269,11 @@ export class KubernetesExecutor implements Executor {
     }
   }
 
-  private trackCreated(work: Workload, namespace: string, created: V1Pod): void {
+  private trackCreated(work: Workload, namespace: string, created: V1Pod, built: V1Pod): void {
     const t: Tracked = { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
     this.tracked.set(tryKey(work.key, work.tryNumber), t);
     this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
-    this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid) });
+    this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid), pod: { namespace, name: t.name, uid: t.uid, spec: built } });
   }
 
   /** The pod of that name if it is this try's, launched by this scheduler; null otherwise or when it cannot be read. */
@@ -359,7 +359,16 @@ export class KubernetesExecutor implements Executor {
     const got = await listPodEvents(this.api, { namespace: t.namespace, uid: t.uid }, this.cfg.eventsTimeoutMs ?? POD_EVENTS_TIMEOUT_MS);
     if (got.error !== null) this.opts.log.warn({ namespace: t.namespace, pod: t.name, err: got.error }, 'could not list the events of a failed pod; the try ends with its reason alone');
     const events = got.events ?? [];
-    this.emit({ key: t.key, tryNumber: t.tryNumber, launchId: t.launchId, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'failed', reason: reasonWithEvents(v.reason, events), infraFailure: v.kind === 'infra_failed' });
+    this.emit({
+      key: t.key,
+      tryNumber: t.tryNumber,
+      launchId: t.launchId,
+      externalId: externalIdOf(t.namespace, t.name, t.uid),
+      state: 'failed',
+      reason: reasonWithEvents(v.reason, events),
+      infraFailure: v.kind === 'infra_failed',
+      pod: { namespace: t.namespace, name: t.name, uid: t.uid, events, reason: v.reason },
+    });
     if (this.cfg.logsFolder) {
       const file = taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber);
       // The runner ran: its log (complete, the pod has ended) goes first, unless it is in the file already.

@@ -40,7 +40,8 @@ export function kubernetesBoundTasks(cfg: LoadedConfig, dag: SerializedDag): str
   const executor = cfg.core.executor;
   return dag.tasks
     .filter((t) => {
-      if (executor === 'kubernetes') return true;
+      // A pod task's own pod is built and validated whatever runs its try.
+      if (executor === 'kubernetes' || t.kind === 'pod') return true;
       if (executor === 'hybrid' && t.queue === cfg.hybrid.kubernetesQueue) return true;
       const ec = t.executorConfig ?? {};
       return POD_SETTING_KEYS.some((key) => ec[key] != null);

@@ -8,7 +8,9 @@ import type { KubernetesPodConfig } from './config.ts';
 import { PodPipelineError } from './errors.ts';
 import { loadMutationHook, type LoadedHook } from './hook.ts';
 import type { RandomSource } from './names.ts';
+import { buildOperatorPod, prepareOperatorPod } from './operator.ts';
 import { loadPodTemplates, refreshPodTemplates, taskTemplateFile, type PodTemplates } from './templates.ts';
+import type { PodValueSpec } from '../../sdk/pod-task.ts';
 
 /** The run a pod is validated for at parse time (only its shape matters: ids feed names and labels). */
 export const PLACEHOLDER_RUN_ID = 'manual__2000-01-01T00:00:00.000Z';
@@ -43,6 +45,7 @@ export async function validateDagPods(dag: SerializedDag, tasks: string[], cfg: 
       const own = taskTemplateFile(task, templates);
       await refreshPodTemplates(templates, own ? [own] : []);
       for (const message of taskOverrides(task).warnings) out.warnings.push({ taskId, message });
+      if (task.pod) prepareOperatorPod({ ...operatorArgs(task, dag.dagId, PLACEHOLDER_RUN_ID, 1, -1), templates, cfg, random: () => 0 });
       prepareWorkerPod({
         dagId: dag.dagId,
         taskId,
@@ -133,6 +136,32 @@ export async function renderDagPods(dag: SerializedDag, opts: RenderOptions): Pr
     for (const w of built.warnings) opts.onWarning?.(task.taskId, w);
     const head = [`# ${dag.dagId}.${task.taskId}`, ...built.warnings.map((w) => `# warning: ${w}`)].join('\n');
     docs.push(`${head}\n${podToYaml(built.pod)}`);
+    if (task.pod) {
+      let op: V1Pod;
+      try {
+        op = await buildOperatorPod({ ...operatorArgs(task, dag.dagId, runId, opts.tryNumber ?? 1, opts.mapIndex ?? -1), templates, cfg: opts.cfg, hook, random: opts.random });
+      } catch (e) {
+        throw e instanceof PodPipelineError ? withTask(e, dag.dagId, task.taskId) : e;
+      }
+      docs.push(`# ${dag.dagId}.${task.taskId}: the task's own pod (podTask; args and env shown as written)\n${podToYaml(op)}`);
+    }
   }
   return docs.join('---\n');
+}
+
+/** A pod task's pod inputs before a run: templates as written, upstream results as `{{ xcom TASK }}`. */
+function operatorArgs(task: SerializedTask, dagId: string, runId: string, tryNumber: number, mapIndex: number) {
+  const shown = (v: PodValueSpec) => (typeof v === 'string' ? v : `{{ xcom ${v.xcom}${v.key === 'return_value' ? '' : ` ${v.key}`} }}`);
+  const pod = task.pod!;
+  return {
+    dagId,
+    taskId: task.taskId,
+    runId,
+    tryNumber,
+    mapIndex,
+    task: { ...task, pod },
+    args: pod.args.map(shown),
+    env: Object.fromEntries(Object.entries(pod.env).map(([k, v]) => [k, shown(v)])),
+    command: pod.command,
+  };
 }

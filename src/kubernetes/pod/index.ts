@@ -28,3 +28,4 @@ export { buildWorkerPod, prepareWorkerPod, taskOverrides, WorkerPodCache, type B
 export { validatePod, validatePodMetadata, type PodIssue, type ValidatePodOptions } from './validate.ts';
 export { podToYaml, renderDagPods, validateDagPods, PLACEHOLDER_RUN_ID, type DagPodErrors, type RenderOptions } from './dag-pods.ts';
 export { labelValue, podName, type RandomSource } from './names.ts';
+export { buildOperatorPod, prepareOperatorPod, OPERATOR_LABEL, operatorSelector } from './operator.ts';

@@ -90,6 +90,16 @@ dag({ dagId: 'broken_pods', schedule: null }, () => {
     });
     const rows = (JSON.parse(hist.stdout) as { task_id: string; state: string }[]).filter((r) => r.task_id === 'bad_image').map((r) => r.state);
     assert.deepEqual(rows, ['launch_failed', 'launch_failed', 'failed']);
+    // Each launch's pod is recorded as it was built, with what Kubernetes said when it failed (the web UI's pod view).
+    const { readTaskPods } = await import('../../../src/db/task-pods.ts');
+    const recorded = await readTaskPods(k.h.rt.db.kysely, { dagId: 'broken_pods', runId, taskId: 'bad_image', mapIndex: -1 }, 1);
+    assert.equal(recorded.length, 2, 'one record per launch');
+    for (const p of recorded) {
+      assert.equal((p.spec as { metadata: { name: string } }).metadata.name, p.podName);
+      assert.match((p.spec as { spec: { containers: { image: string }[] } }).spec.containers[0].image, /^missing/);
+      assert.match(p.reason ?? '', /ErrImagePull|ImagePullBackOff/);
+      assert.ok(p.events?.some((e) => /Failed|BackOff/.test(e.reason ?? '')), JSON.stringify(p.events));
+    }
     const un = tis.get('unschedulable')!;
     assert.equal(un.state, 'failed');
     assert.match(un.reason!, /pending timeout: Unschedulable/);
