@@ -9,7 +9,10 @@ import { getDag } from '../../src/cli/runtime.ts';
 import { clearTaskInstances } from '../../src/core-queries/operations.ts';
 import { taskLogPath } from '../../src/worker/task-log.ts';
 import { triggerRun } from '../../src/scheduler/dag-runs.ts';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type FloeHarness, startFloe } from '../helpers/floe.ts';
+import { startApi } from '../api/helpers.ts';
 
 const IMPORT = `import { dag, task, shell, branch, shortCircuit, sensor, fileSensor, externalTaskSensor } from 'floe';
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';`;
@@ -155,6 +158,40 @@ describe('dynamic task mapping', () => {
     assert.equal(hist.length, 4, 'one history row per try of each instance');
     const log1 = readFileSync(taskLogPath(h.rt.cfg.logging.logsFolder!, { dagId: 'mapping', runId, taskId: 'double', mapIndex: 1 }, 1), 'utf8');
     assert.match(log1, /flaky instance 1/, 'each instance logs to its own map_index=N folder');
+  });
+
+  test('the API and the CLI address a mapped instance by its map index', async () => {
+    const api = await startApi(h.rt.db, h.rt.cfg);
+    try {
+      const base = `/api/v1/dags/mapping/dagRuns/${encodeURIComponent(runId)}/taskInstances`;
+      const list = await api.call('GET', base);
+      assert.deepEqual(list.json.taskInstances.filter((t: { taskId: string }) => t.taskId === 'double').map((t: { mapIndex: number }) => t.mapIndex), [0, 1, 2]);
+      const one = await api.call('GET', `${base}/double?mapIndex=1`);
+      assert.equal(one.status, 200, one.text);
+      assert.deepEqual([one.json.mapIndex, one.json.tries.map((t: { state: string }) => t.state)], [1, ['up_for_retry', 'success']]);
+      const log = await api.call('GET', `${base}/double/logs/1?mapIndex=1`);
+      assert.match(log.text, /flaky instance 1/);
+      const none = await api.call('GET', `${base}/double`);
+      assert.equal(none.status, 404, 'the placeholder (map index -1) is gone once the task expanded');
+      const xc = await api.call('GET', `${base}/double/xcomEntries?mapIndex=2`);
+      assert.equal(xc.status, 200, xc.text);
+      assert.deepEqual(xc.json.xcomEntries.map((e: { key: string; value: unknown }) => [e.key, e.value]), [['return_value', 6]]);
+    } finally {
+      await api.close();
+    }
+    const bin = fileURLToPath(new URL('../../bin/floe.js', import.meta.url));
+    const env = { ...process.env, FLOE_HOME: h.home, FLOE_CONFIG: '', FLOE_DAGS_FOLDER: h.dagsFolder, FLOE__LOGGING__LEVEL: 'silent' };
+    const logs = spawnSync(process.execPath, [bin, 'tasks', 'logs', 'mapping', 'double', runId, '--map-index', '1', '--try', '1'], { env, encoding: 'utf8' });
+    assert.equal(logs.status, 0, logs.stderr);
+    assert.match(logs.stdout, /flaky instance 1/);
+    const states = spawnSync(process.execPath, [bin, 'tasks', 'states-for-dag-run', 'mapping', runId, '-o', 'json'], { env, encoding: 'utf8' });
+    const rows = (JSON.parse(states.stdout) as { task_id: string; map_index: number; try_number: number }[]).filter((r) => r.task_id === 'double');
+    assert.deepEqual(rows.map((r) => [r.map_index, r.try_number]), [[0, 1], [1, 2], [2, 1]]);
+    const test1 = spawnSync(process.execPath, [bin, 'tasks', 'test', 'mapping', 'add', runId, '--map-index', '2'], { env, encoding: 'utf8' });
+    assert.equal(test1.status, 0, test1.stderr);
+    assert.equal(JSON.parse(test1.stdout).value, 106, 'tasks test runs one instance with its element from the run');
+    const bare = spawnSync(process.execPath, [bin, 'tasks', 'test', 'mapping', 'add', runId], { env, encoding: 'utf8' });
+    assert.match(bare.stderr, /task add is mapped: give --map-index N/);
   });
 
   test('partial constants, mapping over a mapped result, a cross product and a list of objects (zip)', async () => {

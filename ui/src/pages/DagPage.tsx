@@ -62,7 +62,22 @@ function TriggerDialog({ dag, open, onClose }: { dag: DagDetail; open: boolean; 
 function GridView({ dag, grid, runId }: { dag: DagDetail; grid: Grid; runId: string | null }) {
   const tasks = useMemo(() => topo(dag.tasks), [dag.tasks]);
   const runs = [...grid.dagRuns].reverse(); // oldest left, newest right
-  const cell = new Map(grid.taskInstances.map((t) => [`${t.runId}\u0000${t.taskId}`, t]));
+  // A mapped task has one task instance per map index: its cell shows the state that matters most and links to
+  // the first instance in that state; the title counts them.
+  const instances = new Map<string, (typeof grid.taskInstances)[number][]>();
+  for (const t of grid.taskInstances) {
+    const k = `${t.runId}\u0000${t.taskId}`;
+    instances.set(k, [...(instances.get(k) ?? []), t]);
+  }
+  const RANK = ['failed', 'upstream_failed', 'running', 'queued', 'up_for_retry', 'up_for_reschedule', 'scheduled', 'none', 'removed', 'skipped', 'success'];
+  const rank = (s: string) => (RANK.indexOf(s) < 0 ? RANK.length : RANK.indexOf(s));
+  const cell = new Map(
+    [...instances].map(([k, tis]) => {
+      const pick = [...tis].sort((a, b) => rank(a.state ?? 'none') - rank(b.state ?? 'none') || a.mapIndex - b.mapIndex)[0];
+      const counts = tis.length > 1 ? Object.entries(tis.reduce<Record<string, number>>((acc, t) => ({ ...acc, [t.state ?? 'none']: (acc[t.state ?? 'none'] ?? 0) + 1 }), {})).map(([st, n]) => `${n} ${styleOf(st).label}`).join(', ') : null;
+      return [k, { ...pick, mapped: counts ? `${tis.length} mapped instances: ${counts}` : null }];
+    }),
+  );
   if (!runs.length) return <p>No runs yet. {dag.schedule === null ? 'Trigger one.' : 'The scheduler creates them on schedule; you can also trigger one.'}</p>;
   return (
     <div className="grid-wrap">
@@ -103,11 +118,11 @@ function GridView({ dag, grid, runId }: { dag: DagDetail; grid: Grid; runId: str
                   <td key={r.runId} className={r.runId === runId ? 'selected' : undefined}>
                     {ti ? (
                       <Link
-                        href={urls.ti(dag.dagId, r.runId, t.taskId)}
+                        href={urls.ti(dag.dagId, r.runId, t.taskId, ti.mapIndex)}
                         className="cell"
                         data-state={ti.state}
                         style={{ background: s.color, color: s.ink }}
-                        title={`${t.taskId} in ${r.runId}: ${s.label}${ti.tryNumber ? `, try ${ti.tryNumber}` : ''}`}
+                        title={ti.mapped ? `${t.taskId} in ${r.runId}: ${ti.mapped}` : `${t.taskId} in ${r.runId}: ${s.label}${ti.tryNumber ? `, try ${ti.tryNumber}` : ''}`}
                         aria-label={`${t.taskId} in run ${r.runId}: ${s.label}`}
                       >
                         {s.symbol}
