@@ -6,7 +6,13 @@ import { FOLLOW_XCOM_KEY, type SerializedDag } from '../dag/model.ts';
 import type { Database } from '../db/schema.ts';
 import { type DecisionInputs, neededFollowDecisions, neededXComs, type TIRow, xcomKey } from './decisions.ts';
 
+/** Whether a DAG has mapped, branch or short-circuit tasks at all (most do not: nothing to look for). */
+const needsInputs = new WeakMap<SerializedDag, boolean>();
+
 export async function readDecisionInputs(db: Kysely<Database>, dag: SerializedDag, runId: string, rows: TIRow[], maxMapLength: number): Promise<DecisionInputs> {
+  let needs = needsInputs.get(dag);
+  if (needs === undefined) needsInputs.set(dag, (needs = dag.tasks.some((t) => t.mapped || t.flow)));
+  if (!needs) return { maxMapLength };
   const xcoms = neededXComs(dag, rows);
   const follow = neededFollowDecisions(dag, rows);
   if (!xcoms.length && !follow.length) return { maxMapLength };
