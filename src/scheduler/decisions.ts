@@ -66,6 +66,11 @@ export function skippedBy(dag: SerializedDag, task: SerializedTask, followed: re
   return new Set(direct.filter((d) => !keep.has(d)));
 }
 
+function hasNone(m: Map<number, TIState>): boolean {
+  for (const s of m.values()) if (s === 'none') return true;
+  return false;
+}
+
 /** Per task, its task instances' states by map index. */
 function byTask(tis: TIRow[]): Map<string, Map<number, TIState>> {
   const out = new Map<string, Map<number, TIState>>();
@@ -152,14 +157,15 @@ function inputLengths(
 export function decideRun(dag: SerializedDag, tis: TIRow[], now: Date, inputs: DecisionInputs = {}): RunDecision {
   const tasks = new Map(dag.tasks.map((t) => [t.taskId, t]));
   const states = byTask(tis);
-  const original = new Map(tis.map((ti) => [`${ti.taskId}\u0000${idx(ti)}`, ti.state]));
   const changes = new Map<string, TIChange>();
   const expansions: Expansion[] = [];
   const set = (taskId: string, mapIndex: number, to: TIState, reason?: string) => {
     const k = `${taskId}\u0000${mapIndex}`;
-    const from = changes.get(k)?.from ?? original.get(k)!;
+    const mine = states.get(taskId)!;
+    // Until its first change in this pass, a row's current state is its state before the pass.
+    const from = changes.get(k)?.from ?? mine.get(mapIndex)!;
     changes.set(k, { taskId, ...(mapIndex >= 0 ? { mapIndex } : {}), from, to, ...(reason ? { reason } : {}) });
-    states.get(taskId)!.set(mapIndex, to);
+    mine.set(mapIndex, to);
   };
   for (const ti of tis) {
     const mi = idx(ti);
@@ -181,15 +187,15 @@ export function decideRun(dag: SerializedDag, tis: TIRow[], now: Date, inputs: D
   // Tasks in topological order so a decision can feed the next within one pass.
   for (const task of topoOrder(dag)) {
     const mine = states.get(task.taskId);
-    if (!mine || ![...mine.values()].includes('none')) continue;
+    if (!mine || !hasNone(mine)) continue;
     const upstream: TIState[] = [];
     for (const u of task.upstream) {
       const us = states.get(u);
-      if (us) upstream.push(...us.values());
-      else upstream.push('none');
+      if (!us) upstream.push('none');
+      else for (const st of us.values()) upstream.push(st);
     }
     const decision = evaluateTriggerRule(task.triggerRule, summarize(upstream));
-    for (const [mi, s] of [...mine]) {
+    for (const [mi, s] of mine.size === 1 ? mine : [...mine]) {
       if (s !== 'none') continue;
       if (decision === 'skip') set(task.taskId, mi, 'skipped');
       else if (decision === 'upstream_failed') set(task.taskId, mi, 'upstream_failed');
