@@ -47,6 +47,12 @@ dag({ dagId: 'mapping', schedule: null }, () => {
   task('after_never', async () => 'ran')(never);
   task({ taskId: 'after_never_all_done', triggerRule: 'all_done' }, async (ctx, xs: number[]) => xs)(never);
 });
+dag({ dagId: 'mapping_pool', schedule: null }, () => {
+  task({ taskId: 'slow', pool: 'two_slots' }, async (ctx, n: number) => { await new Promise((r) => setTimeout(r, 600)); return n; }).expand([1, 2, 3, 4, 5]);
+});
+dag({ dagId: 'mapping_mat', schedule: null, maxActiveTasks: 2 }, () => {
+  task('slow', async (ctx, n: number) => { await new Promise((r) => setTimeout(r, 600)); return n; }).expand([1, 2, 3, 4, 5]);
+});
 dag({ dagId: 'mapping_bad', schedule: null }, () => {
   const notAList = task('not_a_list', async () => ({ a: 1 }));
   const m = task('m', async (ctx, n: number) => n).expand(notAList() as never);
@@ -119,7 +125,7 @@ dag({ dagId: 'timed_out', schedule: null, dagRunTimeout: 2 }, () => {
   );
   const parsed = await h.parse();
   assert.deepEqual(parsed.errors, []);
-  await h.rt.db.kysely.insertInto('pool').values({ name: 'one_slot', slots: 1, description: null }).execute();
+  await h.rt.db.kysely.insertInto('pool').values([{ name: 'one_slot', slots: 1, description: null }, { name: 'two_slots', slots: 2, description: null }]).execute();
 });
 after(() => h.close());
 
@@ -192,6 +198,21 @@ describe('dynamic task mapping', () => {
     assert.equal(JSON.parse(test1.stdout).value, 106, 'tasks test runs one instance with its element from the run');
     const bare = spawnSync(process.execPath, [bin, 'tasks', 'test', 'mapping', 'add', runId], { env, encoding: 'utf8' });
     assert.match(bare.stderr, /task add is mapped: give --map-index N/);
+  });
+
+  test('mapped instances are queued one by one within pools and maxActiveTasks', async () => {
+    for (const dagId of ['mapping_pool', 'mapping_mat']) {
+      const id = await h.trigger(dagId);
+      await h.runUntilRunDone(dagId, id, 60_000);
+      const tries = await h.rt.db.kysely.selectFrom('task_instance_history').select(['map_index', 'start_date', 'end_date']).where('dag_id', '=', dagId).where('run_id', '=', id).execute();
+      assert.deepEqual(tries.map((t) => t.map_index).sort(), [0, 1, 2, 3, 4], dagId);
+      // The most tries running at once, from their recorded intervals.
+      const edges = tries.flatMap((t) => [[Date.parse(t.start_date!), 1], [Date.parse(t.end_date!), -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let now = 0;
+      let most = 0;
+      for (const [, d] of edges) most = Math.max(most, (now += d));
+      assert.equal(most, 2, `${dagId}: at most 2 instances at once, and 2 did run together`);
+    }
   });
 
   test('partial constants, mapping over a mapped result, a cross product and a list of objects (zip)', async () => {

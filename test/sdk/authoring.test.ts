@@ -13,7 +13,7 @@ import { branch, dag, externalTaskSensor, fileSensor, sensor, shell, shortCircui
 import type { DagDefinition } from '../../src/sdk/dag.ts';
 import { taskArgs } from '../../src/worker/mapping.ts';
 import { followDecision } from '../../src/worker/branching.ts';
-import { findPath, pokeDelaySeconds } from '../../src/worker/sensors.ts';
+import { findPath, pokeDelaySeconds, sense, SensorReschedule, SensorTimeout } from '../../src/worker/sensors.ts';
 
 const CFG = { defaultRetryDelay: 1, maxActiveRuns: 1, maxActiveTasks: 4, maxMapLength: 5 };
 const ser = (def: DagDefinition) => serializeDag(def, '/dags/d.ts', CFG);
@@ -203,6 +203,38 @@ describe('sensors', () => {
     assert.deepEqual([1, 2, 3, 4].map((n) => pokeDelaySeconds({ ...e, maxWait: 15 }, n)), [5, 10, 15, 15]);
     assert.equal(pokeDelaySeconds(e, 1000), 86_400);
   });
+  it('sense: pokes with backoff until the condition holds; times out at the timeout, the last wait cut to fit', async () => {
+    let clock = 0;
+    const waits: string[] = [];
+    const base = { db: null as never, k: { dagId: 'd', runId: 'r', taskId: 's', mapIndex: -1 }, tryNumber: 1, reschedule: false, signal: new AbortController().signal, now: () => clock };
+    const sensorOf = (o: object) => ({ mode: 'poke' as const, pokeInterval: 0.01, timeout: null, softFail: false, exponentialBackoff: true, maxWait: null, ...o });
+    let pokes = 0;
+    const r = await sense({ ...base, sensor: sensorOf({ pokeInterval: 0.1 }), log: (m) => waits.push(m) }, async () => (++pokes >= 4 ? 'done' : 0));
+    assert.deepEqual([r.value, pokes], ['done', 4]);
+    assert.deepEqual(waits.slice(0, 3).map((m) => /poking again in ([\d.]+)s/.exec(m)?.[1]), ['0.1', '0.2', '0.4'], 'exponential backoff');
+    assert.match(waits[3], /poke 4: the condition holds/);
+    // Time moves 1 s per poke (fake clock): with a 2.5 s timeout the sensor gives up after its third poke.
+    const log: string[] = [];
+    await assert.rejects(
+      sense({ ...base, sensor: sensorOf({ exponentialBackoff: false, timeout: 2.5, pokeInterval: 0.001 }), log: (m) => log.push(m) }, async () => ((clock += 1000), false)),
+      (e: Error) => e instanceof SensorTimeout && /sensor s timed out: its condition did not hold within 2\.5s \(timeout\) after 3 pokes/.test(e.message),
+    );
+    // Reschedule mode: the first unmet poke ends the run with the next poke time (pokeInterval × 2^(n−1), capped by the time left).
+    clock = 10_000;
+    const db = { selectFrom: () => ({ select: () => ({ where: () => ({ where: () => ({ executeTakeFirst: async () => ({ first: new Date(8_000).toISOString(), n: 2 }) }) }) }) }) };
+    let first: string | null = null;
+    await assert.rejects(
+      sense({ ...base, db: db as never, reschedule: true, sensor: sensorOf({ pokeInterval: 1, timeout: 6 }), log: () => {}, onFirstStart: (s) => (first = s) }, async () => false),
+      (e: Error) => e instanceof SensorReschedule && e.poke === 3 && e.at.getTime() === 10_000 + 4_000,
+    );
+    assert.equal(first, new Date(8_000).toISOString(), 'the first poke of the try, from its earlier runs');
+    await assert.rejects(
+      sense({ ...base, db: db as never, reschedule: true, sensor: sensorOf({ pokeInterval: 1, timeout: 3 }), log: () => {} }, async () => false),
+      (e: Error) => e instanceof SensorReschedule && e.at.getTime() === 10_000 + 1_000,
+      'the next poke never lands past the timeout',
+    );
+  });
+
   it('a file sensor finds a path, or the first name matching a glob', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'floe-fs-'));
     assert.equal(findPath(path.join(dir, 'a.csv')), null);
