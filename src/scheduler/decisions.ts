@@ -133,6 +133,7 @@ function inputLengths(
       else if (src.has(-1)) {
         const s = src.get(-1)!;
         if (s === 'failed' || s === 'upstream_failed') return { to: 'upstream_failed', reason: `task ${i.taskId}, which it is mapped over, is ${s}` };
+        if (s === 'removed') return { to: 'upstream_failed', reason: `task ${i.taskId}, which it is mapped over, was removed from the DAG` };
         return null;
       } else out.push([...src.keys()].filter((k) => k >= 0).length);
       continue;
