@@ -124,6 +124,19 @@ export const configSchema = z
         fastFailReasons: z.array(z.string()).default(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']),
         /** Seconds between sweeps that delete pods of tries already over (orphans). */
         orphanSweepInterval: seconds.default(60),
+        /** Worker pods that stay up after their try and run further tries whose pod would be the same (docs/kubernetes.md). */
+        warmPods: z
+          .object({
+            enabled: z.boolean().default(false),
+            /** Seconds an idle warm pod waits for another try before it leaves. */
+            idleSeconds: seconds.default(60),
+            /** Tries one pod runs at most (then it leaves, and a fresh pod takes its place). */
+            maxTriesPerPod: z.number().int().positive().default(100),
+            /** Idle warm pods a scheduler keeps at most; null: core.parallelism. */
+            maxWarmPods: z.number().int().nonnegative().nullable().default(null),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -193,6 +193,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('task_reschedule_ti').on('task_reschedule').columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).execute();
       },
     },
+    '0008_warm_pods': {
+      async up(db: AnyDb) {
+        // Warm worker pods (kubernetes.warmPods): one row per pod once its first try ended (src/db/warm-pods.ts).
+        await db.schema
+          .createTable('warm_pod')
+          .addColumn('pod_name', 'text', (c) => c.primaryKey())
+          .addColumn('namespace', 'text', (c) => c.notNull())
+          .addColumn('scheduler_id', 'text', (c) => c.notNull())
+          .addColumn('spec_key', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('tries_run', 'integer', (c) => c.notNull())
+          .addColumn('idle_since', 'text')
+          .addColumn('assigned_dag_id', 'text')
+          .addColumn('assigned_run_id', 'text')
+          .addColumn('assigned_task_id', 'text')
+          .addColumn('assigned_map_index', 'integer')
+          .addColumn('assigned_try_number', 'integer')
+          .addColumn('assigned_launch_id', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('warm_pod_idle').on('warm_pod').columns(['scheduler_id', 'spec_key', 'state']).execute();
+      },
+    },
   };
 }
 

@@ -142,6 +142,25 @@ export interface JobTable {
   latest_heartbeat: string;
 }
 
+/** A warm worker pod (kubernetes.warmPods) and the launch it was handed, if any (src/db/warm-pods.ts). */
+export interface WarmPodTable {
+  pod_name: string;
+  namespace: string;
+  scheduler_id: string;
+  spec_key: string;
+  /** busy | idle | assigned | retired */
+  state: string;
+  tries_run: number;
+  idle_since: string | null;
+  assigned_dag_id: string | null;
+  assigned_run_id: string | null;
+  assigned_task_id: string | null;
+  assigned_map_index: number | null;
+  assigned_try_number: number | null;
+  assigned_launch_id: string | null;
+  updated_at: string;
+}
+
 /** The pod of a Kubernetes try, as it was created (one row per pod: a relaunched try has several). */
 export interface TaskPodTable {
   dag_id: string;
@@ -174,7 +193,8 @@ export interface Database {
   job: JobTable;
   task_pod: TaskPodTable;
   task_reschedule: TaskRescheduleTable;
+  warm_pod: WarmPodTable;
 }
 
 /** Every table Floe owns (for `floe db reset`), including the migrator's own. */
-export const FLOE_TABLES = ['task_reschedule', 'task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;
+export const FLOE_TABLES = ['task_reschedule', 'warm_pod', 'task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;

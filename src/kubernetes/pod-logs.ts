@@ -77,12 +77,28 @@ export function runnerWroteLog(file: string): boolean {
 }
 
 /**
- * Writes the pod's log to the task log file unless the runner already wrote it there (shared storage). Lines
- * the executor wrote (e.g. an earlier launch failure of the same try) are kept, the pod's log after them.
+ * One try's part of a warm pod's log (a warm pod runs several tries, one after another): from the runner's
+ * `starting try N of DAG.TASK run RUN` line up to the next try's start.
  */
-export async function keepPodLog(api: KubeApi, pod: PodRef, file: string): Promise<boolean> {
+export function tryLogSection(text: string, t: { key: { dagId: string; taskId: string; runId: string }; tryNumber: number }): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.includes(` INFO starting try ${t.tryNumber} of ${t.key.dagId}.${t.key.taskId} run ${t.key.runId} `));
+  if (start < 0) return '';
+  let end = lines.findIndex((l, i) => i > start && / INFO starting try \d+ of /.test(l));
+  if (end < 0) end = lines.length;
+  const part = lines.slice(start, end).join('\n');
+  return part.endsWith('\n') || end === lines.length ? part : `${part}\n`;
+}
+
+/**
+ * Writes the pod's log (or, for a try of a warm pod, that try's part of it) to the task log file unless the
+ * runner already wrote it there (shared storage). Lines the executor wrote (e.g. an earlier launch failure of
+ * the same try) are kept, the pod's log after them.
+ */
+export async function keepPodLog(api: KubeApi, pod: PodRef, file: string, onlyTry?: Parameters<typeof tryLogSection>[1]): Promise<boolean> {
   if (runnerWroteLog(file)) return false;
-  const text = await readPodLog(api, pod);
+  const all = await readPodLog(api, pod);
+  const text = onlyTry ? tryLogSection(all, onlyTry) : all;
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text, { flag: 'a' });
   return true;

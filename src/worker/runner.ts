@@ -16,7 +16,7 @@ import type { TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
-import { directRecorder, notQueuedReason } from './try-recorder.ts';
+import { type AlsoIn, directRecorder, notQueuedReason } from './try-recorder.ts';
 import { pullTaskOutput, taskArgs } from './mapping.ts';
 import { TryFlow } from './flow.ts';
 import { builtinPoke } from './sensors.ts';
@@ -37,6 +37,8 @@ export interface RunnerDeps {
   parentPid?: number;
   /** The configuration the try's process runs with (pod tasks read the Kubernetes settings); default: loaded here. */
   cfg?: LoadedConfig;
+  /** After the task, before its outcome is recorded: what to write with the outcome (a warm pod's availability). */
+  afterTry?: (o: { timedOut: boolean }) => Promise<AlsoIn | undefined>;
 }
 
 function assertParentAlive(deps: RunnerDeps): void {
@@ -314,7 +316,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   if (end.state !== 'success') returnJson = undefined;
   if (mode === 'run') {
     // (The log up to the outcome is on disk already: TaskLog writes synchronously.)
-    noteRecorded(log, end.state, await recorder.finish(k, tryNumber, end, returnJson));
+    noteRecorded(log, end.state, await recorder.finish(k, tryNumber, end, returnJson, await deps.afterTry?.({ timedOut })));
   }
   await log.close();
   return { ran: true, state: end.state, reason: end.reason, value, timedOut, end, returnJson };

@@ -10,11 +10,15 @@ import type { TIKey } from '../executors/types.ts';
 export interface TryRecorder {
   /** queued → running for this try number; false when the try is not queued (run elsewhere, ended, gone). */
   claim(k: TIKey, tryNumber: number, info: ClaimInfo): Promise<boolean>;
-  /** Records the outcome, and the return value (JSON) on success; false when the try was ended elsewhere meanwhile. */
-  finish(k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined): Promise<boolean>;
+  /**
+   * Records the outcome, and the return value (JSON) on success; false when the try was ended elsewhere meanwhile.
+   * `alsoIn` writes more in the same transaction (a warm pod offering itself again with the outcome).
+   */
+  finish(k: TIKey, tryNumber: number, end: TryEnd, returnJson: string | undefined, alsoIn?: AlsoIn): Promise<boolean>;
 }
 
 type Trx = Transaction<Database>;
+export type AlsoIn = (trx: Trx) => Promise<void>;
 
 /** Why a claim was refused: the state the task instance (if any) is in instead. */
 export function notQueuedReason(ti: { state: string; try_number: number } | undefined, tryNumber: number): string {
@@ -36,7 +40,14 @@ async function finishIn(trx: Trx, k: TIKey, tryNumber: number, end: TryEnd, retu
 export function directRecorder(db: Db): TryRecorder {
   return {
     claim: (k, tryNumber, info) => claimTry(db.kysely, k, tryNumber, info),
-    finish: (k, tryNumber, end, returnJson) => retryWhileUnreachable(() => db.kysely.transaction().execute((trx) => finishIn(trx, k, tryNumber, end, returnJson))),
+    finish: (k, tryNumber, end, returnJson, alsoIn) =>
+      retryWhileUnreachable(() =>
+        db.kysely.transaction().execute(async (trx) => {
+          const recorded = await finishIn(trx, k, tryNumber, end, returnJson);
+          await alsoIn?.(trx);
+          return recorded;
+        }),
+      ),
   };
 }
 

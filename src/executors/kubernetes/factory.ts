@@ -1,6 +1,7 @@
 // The Kubernetes executor as `core.executor: kubernetes` (or the hybrid's Kubernetes half) configures it.
 import { liveSchedulerIds } from '../../db/jobs.ts';
 import { triesAreOver } from '../../db/task-instances.ts';
+import { adoptWarmPod, assignWarmPod, markWarmPodGone, readWarmPods, retireIdle } from '../../db/warm-pods.ts';
 import { kubeApiFromConfig } from '../../kubernetes/client.ts';
 import { kubernetesPodConfig } from '../../kubernetes/pod/config.ts';
 import type { ExecutorDeps, ExecutorOptions } from '../types.ts';
@@ -24,6 +25,7 @@ export function createKubernetesExecutor(deps: ExecutorDeps, opts: ExecutorOptio
       fastFailReasons: k.fastFailReasons,
       sweepIntervalMs: k.orphanSweepInterval * 1000,
       logsFolder: cfg.logging.logsFolder,
+      warm: { ...k.warmPods, maxWarmPods: k.warmPods.maxWarmPods ?? cfg.core.parallelism },
     },
     {
       ...opts,
@@ -31,6 +33,13 @@ export function createKubernetesExecutor(deps: ExecutorDeps, opts: ExecutorOptio
       tryIsOver: (tries) => triesAreOver(db, tries),
       // The orphan sweep leaves live schedulers' pods to them.
       schedulersAlive: (ids) => liveSchedulerIds(db.kysely, ids, cfg.scheduler.healthCheckThreshold * 1000),
+      warmStore: {
+        assign: (schedulerId, key, a) => assignWarmPod(db.kysely, schedulerId, key, a),
+        read: (names) => readWarmPods(db.kysely, names),
+        retireIdle: (names) => retireIdle(db.kysely, names),
+        gone: (name) => markWarmPodGone(db.kysely, name),
+        adopt: (name, schedulerId) => adoptWarmPod(db.kysely, name, schedulerId),
+      },
     },
   );
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from '../../kubernetes/client.ts';
-import { buildWorkerPod, FLOE_KEYS, identityLabels, type KubernetesPodConfig, labelValue, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates, WorkerPodCache } from '../../kubernetes/pod/index.ts';
+import { buildWorkerPod, FLOE_KEYS, identityAnnotations, identityLabels, type KubernetesPodConfig, labelValue, type LoadedHook, loadMutationHook, loadPodTemplates, PodPipelineError, type PodTemplates, WorkerPodCache } from '../../kubernetes/pod/index.ts';
 import { eventLogLines, listPodEvents, POD_EVENTS_TIMEOUT_MS, reasonWithEvents } from '../../kubernetes/pod-events.ts';
 import { appendExecutorLines, externalIdOf, keepPodLog, parseExternalId } from '../../kubernetes/pod-logs.ts';
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
@@ -13,6 +13,8 @@ import { taskLogPath } from '../../worker/task-log.ts';
 import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
 import { tiKeyString } from '../types.ts';
 import { podVerdict, type PodVerdict, runnerStarted } from './pod-state.ts';
+import { asWarmPod, isWarmPod, type KnownWarmPod, type WarmPodSettings, type WarmPodStore, warmTryEnded } from './warm-pods.ts';
+import type { WarmPodRow } from '../../db/warm-pods.ts';
 
 export interface KubernetesExecutorConfig {
   pod: KubernetesPodConfig;
@@ -31,6 +33,8 @@ export interface KubernetesExecutorConfig {
   logsFolder: string | null;
   /** How long listing a failed pod's events may take (default POD_EVENTS_TIMEOUT_MS). */
   eventsTimeoutMs?: number;
+  /** kubernetes.warmPods; off when absent or disabled. */
+  warm?: WarmPodSettings;
 }
 
 /** For the orphan sweep: which of these tries are over in the DB (final state, or a later try exists). */
@@ -48,6 +52,8 @@ interface Launch {
   notBefore: number;
   /** The pod as built; a retry after an unanswered create sends the same name, so it can never make a second pod. */
   pod?: V1Pod;
+  /** With warm pods on: the pod made warm-capable, and whether an idle warm pod was asked for first. */
+  warm?: { pod: V1Pod; key: string };
 }
 
 interface Tracked {
@@ -62,6 +68,9 @@ interface Tracked {
   last: V1Pod | null;
   /** When the API acknowledged the pod (create or adoption). */
   knownSince: number;
+  /** The pod is a warm pod; `assigned`: this try was handed to it after an earlier one (not the try it started with). */
+  warm?: boolean;
+  assigned?: boolean;
 }
 
 /** How long a `running` event may wait for the scheduler loop while creations are in flight. */
@@ -111,12 +120,19 @@ export class KubernetesExecutor implements Executor {
   private sweeping = false;
   /** Failed tries being ended (their pod's events listed, task log written): stop() waits for them. */
   private readonly ending = new Set<Promise<void>>();
+  /** This executor's warm pods, by namespace/name, while they exist. */
+  private readonly warmKnown = new Map<string, KnownWarmPod>();
+  private warmTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly api: KubeApi,
     private readonly cfg: KubernetesExecutorConfig,
-    private readonly opts: ExecutorOptions & { log: Logger; tryIsOver?: TryIsOver; schedulersAlive?: SchedulersAlive },
+    private readonly opts: ExecutorOptions & { log: Logger; tryIsOver?: TryIsOver; schedulersAlive?: SchedulersAlive; warmStore?: WarmPodStore },
   ) {}
+
+  private get warmOn(): boolean {
+    return Boolean(this.cfg.warm?.enabled && this.opts.warmStore);
+  }
 
   get selector(): string {
     return `${FLOE_KEYS.worker}=true,${FLOE_KEYS.schedulerId}=${this.schedulerId}`;
@@ -135,6 +151,8 @@ export class KubernetesExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.warmTimer) clearInterval(this.warmTimer);
+    await this.retireIdleWarmPods();
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     for (const w of this.watchers) w.stop();
@@ -150,11 +168,19 @@ export class KubernetesExecutor implements Executor {
   }
 
   openSlots(): number {
-    return Math.max(0, this.cfg.parallelism - this.tracked.size - this.launches.length - this.launching);
+    // Idle warm pods hold capacity too (kubernetes.warmPods counts against parallelism).
+    return Math.max(0, this.cfg.parallelism - this.tracked.size - this.launches.length - this.launching - this.idleWarmPods());
+  }
+
+  private idleWarmPods(): number {
+    let busy = 0;
+    for (const t of this.tracked.values()) if (t.warm) busy++;
+    return Math.max(0, this.warmKnown.size - busy);
   }
 
   async sync(): Promise<ExecutorEvent[]> {
     if (this.pendingAdoption.length) await this.retryAdoptions();
+    await this.pollWarm();
     this.pump();
     const now = Date.now();
     for (const t of this.tracked.values()) {
@@ -238,6 +264,16 @@ export class KubernetesExecutor implements Executor {
       this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', reason: `pod namespace "${namespace}" is not watched by this scheduler (allowed: ${this.cfg.namespaces.join(', ')}; see kubernetes.multiNamespaceMode)` });
       return;
     }
+    if (this.warmOn && !l.warm) {
+      // An idle warm pod whose pod is this one (same spec key) takes the try; else a new pod that may stay warm.
+      l.warm = asWarmPod(pod, this.schedulerId);
+      const got = await this.opts.warmStore!.assign(this.schedulerId, l.warm.key, { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId }).catch((e: unknown) => {
+        this.opts.log.warn({ err: e }, 'warm pods: could not look for an idle pod; starting a new one');
+        return null;
+      });
+      if (got) return this.trackAssigned(work, got, pod);
+    }
+    if (l.warm) pod = l.warm.pod;
     try {
       this.trackCreated(work, namespace, await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod })), pod);
     } catch (e) {
@@ -270,10 +306,77 @@ export class KubernetesExecutor implements Executor {
   }
 
   private trackCreated(work: Workload, namespace: string, created: V1Pod, built: V1Pod): void {
-    const t: Tracked = { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now() };
+    const warm = isWarmPod(created);
+    const t: Tracked = { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, namespace, name: created.metadata!.name!, uid: created.metadata!.uid!, reported: null, last: created, knownSince: Date.now(), warm };
+    if (warm) {
+      this.warmKnown.set(podKey(namespace, t.name), { namespace, name: t.name, uid: t.uid });
+      this.watchWarm();
+    }
     this.tracked.set(tryKey(work.key, work.tryNumber), t);
     this.byPod.set(podKey(namespace, t.name), tryKey(work.key, work.tryNumber));
     this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: externalIdOf(namespace, t.name, t.uid), pod: { namespace, name: t.name, uid: t.uid, spec: built } });
+  }
+
+  /**
+   * A launch handed to an idle warm pod: the pod's labels and annotations are set to the try it runs now, and
+   * the try is tracked on it like on a pod of its own. The pod takes the launch from its database row.
+   */
+  private async trackAssigned(work: Workload, got: { podName: string; namespace: string }, built: V1Pod): Promise<void> {
+    const { namespace, podName: name } = got;
+    const ti = { ...work.key, tryNumber: work.tryNumber, schedulerId: this.schedulerId, launchId: work.launchId };
+    let uid = this.warmKnown.get(podKey(namespace, name))?.uid ?? '';
+    let last: V1Pod | null = this.pods.get(podKey(namespace, name)) ?? null;
+    try {
+      const patched = await this.api.call((c) =>
+        c.patchNamespacedPod({ namespace, name, body: { metadata: { labels: identityLabels(ti), annotations: identityAnnotations(ti) } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      );
+      uid = patched.metadata!.uid!;
+      last = patched;
+    } catch (e) {
+      // The pod runs the try anyway (it reads its row): only its labels are behind. A pod that is gone is
+      // judged by its watch event, which fails the try as a launch failure.
+      this.opts.log.warn({ namespace, pod: name, err: apiMessage(e) }, 'warm pods: could not label a pod with its new try');
+    }
+    const t: Tracked = { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, namespace, name, uid, reported: null, last, knownSince: Date.now(), warm: true, assigned: true };
+    this.tracked.set(tryKey(work.key, work.tryNumber), t);
+    this.byPod.set(podKey(namespace, name), tryKey(work.key, work.tryNumber));
+    this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'running', externalId: externalIdOf(namespace, name, uid), pod: { namespace, name, uid, spec: built } });
+    this.watchWarm();
+  }
+
+  /** While tries run on warm pods, their rows are read every 100 ms: a try's end wakes the scheduler at once. */
+  private watchWarm(): void {
+    if (this.warmTimer || this.stopped) return;
+    this.warmTimer = setInterval(() => void this.pollWarm().then((n) => n && this.wakeNow()), 100);
+    this.warmTimer.unref();
+  }
+
+  /** Tries on warm pods that ended (the pod went idle or left): untracked, their log kept, reported. */
+  private async pollWarm(): Promise<number> {
+    const onWarm = [...this.tracked.values()].filter((t) => t.warm);
+    if (!onWarm.length || !this.opts.warmStore) {
+      if (this.warmTimer && !onWarm.length) {
+        clearInterval(this.warmTimer);
+        this.warmTimer = null;
+      }
+      return 0;
+    }
+    let rows: Map<string, WarmPodRow>;
+    try {
+      rows = await this.opts.warmStore.read([...new Set(onWarm.map((t) => t.name))]);
+    } catch {
+      return 0;
+    }
+    let ended = 0;
+    for (const t of onWarm) {
+      if (!warmTryEnded(rows.get(t.name)) || this.tracked.get(tryKey(t.key, t.tryNumber)) !== t) continue;
+      ended++;
+      this.forget(t);
+      // The runner recorded the outcome before offering the pod again; the scheduler reads it from the DB.
+      this.events.push({ key: t.key, tryNumber: t.tryNumber, launchId: t.launchId, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'success' });
+      if (this.cfg.logsFolder) void this.keepLog(t);
+    }
+    return ended;
   }
 
   /** The pod of that name if it is this try's, launched by this scheduler; null otherwise or when it cannot be read. */
@@ -326,8 +429,28 @@ export class KubernetesExecutor implements Executor {
     const tk = this.byPod.get(k);
     const t = tk ? this.tracked.get(tk) : undefined;
     // Identity by UID: a pod recreated under the same name is not ours.
-    if (!t || t.uid !== pod.metadata?.uid) return;
-    this.judge(t, pod, type === 'DELETED', Date.now());
+    if (t && t.uid === pod.metadata?.uid) return this.judge(t, pod, type === 'DELETED', Date.now());
+    const w = this.warmKnown.get(k);
+    if (!t && w && w.uid === pod.metadata?.uid) this.warmPodEvent(w, pod, type === 'DELETED');
+  }
+
+  /** An idle warm pod left (it retired and exited, failed, or was deleted): forgotten, and removed as the policy says. */
+  private warmPodEvent(w: KnownWarmPod, pod: V1Pod, deleted: boolean): void {
+    const phase = pod.status?.phase;
+    if (!deleted && phase !== 'Succeeded' && phase !== 'Failed') return;
+    this.warmKnown.delete(podKey(w.namespace, w.name));
+    void this.opts.warmStore?.gone(w.name).catch(() => {});
+    const remove = !deleted && this.cfg.deletePolicy !== 'never' && (this.cfg.deletePolicy === 'always' || phase === 'Succeeded');
+    if (remove) void this.deletePod(w.namespace, w.name, w.uid);
+  }
+
+  /** On stop: idle warm pods retire (one conditional update each) and are deleted; busy ones finish their try. */
+  private async retireIdleWarmPods(): Promise<void> {
+    if (!this.opts.warmStore || !this.warmKnown.size) return;
+    const busy = new Set([...this.tracked.values()].filter((t) => t.warm).map((t) => podKey(t.namespace, t.name)));
+    const idle = [...this.warmKnown.entries()].filter(([k]) => !busy.has(k)).map(([, w]) => w);
+    const retired = new Set(await this.opts.warmStore.retireIdle(idle.map((w) => w.name)).catch(() => [] as string[]));
+    await Promise.all(idle.filter((w) => retired.has(w.name)).map((w) => this.deletePod(w.namespace, w.name, w.uid)));
   }
 
   private judge(t: Tracked, pod: V1Pod, deleted: boolean, now: number): void {
@@ -340,13 +463,19 @@ export class KubernetesExecutor implements Executor {
     }
     t.reported = v.kind;
     this.forget(t);
+    if (t.warm) {
+      this.warmKnown.delete(podKey(t.namespace, t.name));
+      void this.opts.warmStore?.gone(t.name).catch(() => {});
+    }
     const remove = !deleted && this.cfg.deletePolicy !== 'never' && (this.cfg.deletePolicy === 'always' || (this.cfg.deletePolicy === 'onSuccess' && v.kind === 'succeeded') || v.kind === 'infra_failed');
     if (v.kind === 'succeeded') {
       this.emit({ key: t.key, tryNumber: t.tryNumber, launchId: t.launchId, externalId: externalIdOf(t.namespace, t.name, t.uid), state: 'success' });
       if (remove) void this.keepLog(t).then(() => this.deletePod(t.namespace, t.name, t.uid));
       return;
     }
-    const done = this.endFailedTry(t, v, remove).finally(() => this.ending.delete(done));
+    // A warm pod that ends while a later try was handed to it: that try's runner may never have started it;
+    // the scheduler relaunches it if it is still queued, as for a pod that never came up.
+    const done = this.endFailedTry(t, t.assigned && v.kind === 'failed' ? { ...v, kind: 'infra_failed' } : v, remove).finally(() => this.ending.delete(done));
     this.ending.add(done);
   }
 
@@ -389,7 +518,8 @@ export class KubernetesExecutor implements Executor {
   private async keepLog(t: Tracked): Promise<void> {
     if (!this.cfg.logsFolder) return;
     try {
-      await keepPodLog(this.api, { namespace: t.namespace, name: t.name }, taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber));
+      // A warm pod's log holds several tries: only this try's part goes to its task log.
+      await keepPodLog(this.api, { namespace: t.namespace, name: t.name }, taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber), t.warm ? { key: t.key, tryNumber: t.tryNumber } : undefined);
     } catch (e) {
       this.opts.log.warn({ pod: t.name, err: apiMessage(e) }, 'could not copy the pod log before deleting the pod');
     }
@@ -461,6 +591,13 @@ export class KubernetesExecutor implements Executor {
       this.pods.set(podKey(namespace, name), patched);
       this.emit({ key: ref.key, tryNumber: ref.tryNumber, launchId: ref.launchId, state: 'running', externalId: externalIdOf(namespace, name, t.uid) });
       this.judge(t, patched, false, Date.now());
+      if (isWarmPod(patched)) {
+        // A warm pod follows its adopter: this executor may hand it further tries, and retires it on stop.
+        t.warm = true;
+        this.warmKnown.set(podKey(namespace, name), { namespace, name, uid: t.uid });
+        await this.opts.warmStore?.adopt(name, this.schedulerId).catch(() => {});
+        this.watchWarm();
+      }
       this.opts.log.info({ namespace, name }, 'adopted pod of a dead scheduler');
       return 'adopted';
     } catch (e) {
@@ -537,7 +674,8 @@ export class KubernetesExecutor implements Executor {
         this.opts.log.warn({ namespace, err: apiMessage(e) }, 'orphan sweep: cannot list pods');
         continue;
       }
-      let candidates = items.filter((p) => !p.metadata?.deletionTimestamp && !this.byPod.has(podKey(namespace, p.metadata!.name!)));
+      // This executor's idle warm pods are not orphans: they wait for work.
+      let candidates = items.filter((p) => !p.metadata?.deletionTimestamp && !this.byPod.has(podKey(namespace, p.metadata!.name!)) && !this.warmKnown.has(podKey(namespace, p.metadata!.name!)));
       const ownerOf = (p: V1Pod) => p.metadata?.labels?.[FLOE_KEYS.schedulerId] ?? '';
       const others = [...new Set(candidates.map(ownerOf))].filter((o) => o !== '' && o !== self);
       if (others.length && this.opts.schedulersAlive) {
@@ -570,6 +708,8 @@ export class KubernetesExecutor implements Executor {
             if (finished) continue;
           }
         }
+        // A warm pod of a dead scheduler may be idle: it retires first (a busy one is running a try still).
+        if (isWarmPod(p) && this.opts.warmStore && !(await this.opts.warmStore.retireIdle([name]).catch(() => [] as string[])).length && !finished) continue;
         this.opts.log.info(info, 'orphan sweep: deleting the pod of a try that is already over');
         await this.deletePod(namespace, name, p.metadata!.uid);
         deleted++;
