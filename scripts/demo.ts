@@ -23,6 +23,25 @@ const EXPECTED: Record<string, { runs: number; state: string; tasks?: Record<str
     tasks: { flaky: ['success', 2], always_fails: ['failed', 2], notify_failure: ['success', 1], report: ['success', 1] },
   },
   cron_catchup: { runs: 3, state: 'success', tasks: { process_day: ['success', 1] } },
+  authoring_example: {
+    runs: 1,
+    state: 'success',
+    tasks: {
+      list_files: ['success', 1],
+      'measure[0]': ['success', 1],
+      'measure[1]': ['success', 2],
+      'measure[2]': ['success', 1],
+      total_rows: ['success', 1],
+      choose_load: ['success', 1],
+      bulk_load: ['success', 1],
+      incremental_load: ['skipped', 0],
+      any_file_over_2000_rows: ['success', 1],
+      alert_large_file: ['skipped', 0],
+      write_marker: ['success', 1],
+      wait_for_marker: ['success', 1],
+      publish: ['success', 1],
+    },
+  },
   hybrid_example: {
     runs: 1,
     state: 'success',
@@ -36,7 +55,7 @@ console.log(`FLOE_HOME=${process.env.FLOE_HOME}\nDAGs folder: ${rt.cfg.core.dags
 const parsed = await parseDags(rt);
 for (const e of parsed.errors) console.log(`import error: ${e.fileloc}: ${e.message}`);
 // DAGs without a schedule get a manual run; scheduled ones are created by the scheduler itself.
-for (const dagId of ['etl_fanout', 'retries_example', 'hybrid_example']) await triggerRun(rt.db.kysely, await getDag(rt, dagId));
+for (const dagId of ['etl_fanout', 'retries_example', 'hybrid_example', 'authoring_example']) await triggerRun(rt.db.kysely, await getDag(rt, dagId));
 
 const scheduler = await createScheduler(rt, 'local');
 await scheduler.start();
@@ -50,7 +69,10 @@ await scheduler.run(finished);
 await scheduler.stop();
 
 const runs = await rt.db.kysely.selectFrom('dag_run').select(['dag_id', 'run_id', 'state', 'logical_date']).orderBy('dag_id').orderBy('logical_date').execute();
-const tis = await rt.db.kysely.selectFrom('task_instance').select(['dag_id', 'run_id', 'task_id', 'state', 'try_number', 'reason']).orderBy('dag_id').orderBy('run_id').orderBy('task_id').execute();
+const tis = (
+  await rt.db.kysely.selectFrom('task_instance').select(['dag_id', 'run_id', 'task_id', 'map_index', 'state', 'try_number', 'reason']).orderBy('dag_id').orderBy('run_id').orderBy('task_id').orderBy('map_index').execute()
+  // A mapped task's instances are `task[i]`.
+).map(({ map_index, ...t }) => ({ ...t, task_id: map_index >= 0 ? `${t.task_id}[${map_index}]` : t.task_id }));
 console.log(`\nDAG runs (${((Date.now() - started) / 1000).toFixed(1)}s)\n${formatTable(runs)}`);
 console.log(`Task instances\n${formatTable(tis.map((t) => ({ ...t, reason: t.reason?.slice(0, 60) ?? null })))}`);
 

@@ -62,7 +62,7 @@ export function parseDags(rt: Runtime, files?: string[], parser?: ProcessOptions
     parser,
     dagsFolder: rt.cfg.core.dagsFolder,
     timeoutMs: rt.cfg.core.dagFileProcessorTimeout * 1000,
-    defaults: { defaultRetryDelay: rt.cfg.core.defaultRetryDelay, maxActiveRuns: rt.cfg.core.maxActiveRunsPerDag, maxActiveTasks: rt.cfg.core.maxActiveTasksPerDag },
+    defaults: { defaultRetryDelay: rt.cfg.core.defaultRetryDelay, maxActiveRuns: rt.cfg.core.maxActiveRunsPerDag, maxActiveTasks: rt.cfg.core.maxActiveTasksPerDag, maxMapLength: rt.cfg.core.maxMapLength },
     check: podCheck(rt),
     files,
   });

@@ -62,6 +62,8 @@ export const configSchema = z
         maxActiveTasksPerDag: z.number().int().positive().default(16),
         /** Default retry delay in seconds when a task sets retries but no retryDelay. */
         defaultRetryDelay: seconds.default(300),
+        /** Most task instances one mapped task may expand into (Airflow's max_map_length). */
+        maxMapLength: z.number().int().positive().default(1024),
       })
       .strict()
       .prefault({}),

@@ -129,10 +129,29 @@ export async function clearTaskInstances(db: Db, dag: SerializedDag, o: ClearOpt
           .where((eb) => eb.and(keyColumns(c)))
           .where('state', '=', c.state)
           .execute();
+      await collapseClearedMappedTasks(trx, dag, cleared);
       for (const runId of new Set(cleared.map((c) => c.runId))) if (await rescheduleRun(trx, dag.dagId, runId, now)) requeuedRuns.push(runId);
     }
     return { cleared, notCleared, requeuedRuns, dryRun: !!o.dryRun };
   });
+}
+
+/**
+ * A mapped task all of whose instances in a run were cleared goes back to its placeholder (map index -1, none),
+ * so the scheduler expands it again from its inputs as they are now (an upstream cleared with it may return a
+ * list of another length). Clearing only some instances (e.g. only the failed ones) runs those again as they are.
+ */
+async function collapseClearedMappedTasks(trx: Trx, dag: SerializedDag, cleared: TaskInstanceRef[]): Promise<void> {
+  const mapped = new Set(dag.tasks.filter((t) => t.mapped).map((t) => t.taskId));
+  const pairs = new Map<string, { runId: string; taskId: string }>();
+  for (const c of cleared) if (c.mapIndex >= 0 && mapped.has(c.taskId)) pairs.set(`${c.runId}\u0000${c.taskId}`, { runId: c.runId, taskId: c.taskId });
+  for (const { runId, taskId } of pairs.values()) {
+    const rows = await trx.selectFrom('task_instance').select(['map_index', 'state']).where('dag_id', '=', dag.dagId).where('run_id', '=', runId).where('task_id', '=', taskId).execute();
+    if (!rows.every((r) => r.state === 'none')) continue;
+    await trx.deleteFrom('task_instance').where('dag_id', '=', dag.dagId).where('run_id', '=', runId).where('task_id', '=', taskId).where('map_index', '>', 0).execute();
+    await trx.updateTable('task_instance').set({ map_index: -1 }).where('dag_id', '=', dag.dagId).where('run_id', '=', runId).where('task_id', '=', taskId).where('map_index', '=', 0).execute();
+    await trx.deleteFrom('xcom').where('dag_id', '=', dag.dagId).where('run_id', '=', runId).where('task_id', '=', taskId).where('map_index', '>=', 0).execute();
+  }
 }
 
 export type MarkState = 'success' | 'failed';
@@ -226,7 +245,7 @@ export async function setDagRunState(db: Db, dagId: string, runId: string, state
     const changes: (TaskInstanceRef & { newState: string })[] = [];
     const target = (s: string): string | null => {
       if (state === 'success') return s === 'success' || s === 'skipped' ? null : 'success';
-      if (state === 'failed') return IN_FLIGHT.has(s) ? 'failed' : s === 'none' || s === 'scheduled' || s === 'up_for_retry' ? 'skipped' : null;
+      if (state === 'failed') return IN_FLIGHT.has(s) ? 'failed' : s === 'none' || s === 'scheduled' || s === 'up_for_retry' || s === 'up_for_reschedule' ? 'skipped' : null;
       return null;
     };
     for (const ti of tis) {

@@ -4,7 +4,8 @@ import { type DagDefinition, isTaskRef, type TaskNode } from '../sdk/dag.ts';
 import type { PodTaskSpec, PodValueSpec } from '../sdk/pod-task.ts';
 import { TRIGGER_RULES, type TaskOptions } from '../sdk/types.ts';
 import { validateSchedule } from './timetable.ts';
-import type { SerializedDag, SerializedTask } from './model.ts';
+import { DEFAULT_MAX_MAP_LENGTH, mapCount, type SerializedMapInput, type SerializedMapping } from './mapping.ts';
+import type { SerializedDag, SerializedSensor, SerializedTask } from './model.ts';
 
 export interface DagProblem {
   dagId: string | null;
@@ -18,6 +19,8 @@ export interface SerializeDefaults {
   defaultRetryDelay: number;
   maxActiveRuns: number;
   maxActiveTasks: number;
+  /** core.maxMapLength: a literal list mapped into more instances is an import error. */
+  maxMapLength?: number;
 }
 
 const ID = /^[A-Za-z0-9_.-]{1,250}$/;
@@ -74,7 +77,41 @@ export function findCycle(tasks: Map<string, { upstream: Iterable<string> }>): s
   return null;
 }
 
-function serializeTask(node: TaskNode, defaults: TaskOptions, cfg: SerializeDefaults): SerializedTask {
+const sensorSchema = z
+  .object({
+    pokeInterval: z.number().positive().finite().default(60),
+    timeout: z.number().positive().finite().optional(),
+    mode: z.enum(['poke', 'reschedule'], { message: 'expected "poke" or "reschedule"' }).default('poke'),
+    softFail: z.boolean().default(false),
+    exponentialBackoff: z.boolean().default(false),
+    maxWait: z.number().positive().finite().optional(),
+  })
+  .strict();
+
+function serializeSensor(node: TaskNode, dagRunTimeout: number | null): SerializedSensor {
+  const parsed = sensorSchema.safeParse(Object.fromEntries(Object.entries(node.sensor ?? {}).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`sensor ${node.taskId}: option ${i.path.join('.') || '(options)'}: ${i.message}`);
+  }
+  const o = parsed.data;
+  if (o.timeout === undefined && dagRunTimeout === null)
+    throw new Error(`sensor ${node.taskId} has no timeout and its DAG has no dagRunTimeout: give it timeout (seconds), or it could wait forever`);
+  return { mode: o.mode, pokeInterval: o.pokeInterval, timeout: o.timeout ?? null, softFail: o.softFail, exponentialBackoff: o.exponentialBackoff, maxWait: o.maxWait ?? null };
+}
+
+function serializeMapping(node: TaskNode, maxMapLength: number): SerializedMapping | undefined {
+  if (node.body.kind !== 'function' || !node.body.map) return undefined;
+  const inputs = node.body.map.inputs.map((i): SerializedMapInput =>
+    isTaskRef(i.source) ? { name: i.name, taskId: i.source.taskId, key: i.source.key } : { name: i.name, length: Array.isArray(i.source) ? i.source.length : 0 },
+  );
+  const literal = inputs.map((i) => ('length' in i ? i.length : 1));
+  if (inputs.every((i) => 'length' in i) && mapCount(literal) > maxMapLength)
+    throw new Error(`task ${node.taskId} is mapped over literal lists making ${mapCount(literal)} instances, more than the ${maxMapLength} allowed (core.maxMapLength)`);
+  return { inputs };
+}
+
+function serializeTask(node: TaskNode, defaults: TaskOptions, cfg: SerializeDefaults, dagRunTimeout: number | null = null): SerializedTask {
   const merged = { ...defaults, ...node.options };
   const parsed = taskOptionsSchema.safeParse(merged);
   if (!parsed.success) {
@@ -97,6 +134,10 @@ function serializeTask(node: TaskNode, defaults: TaskOptions, cfg: SerializeDefa
     queue: o.queue ?? 'default',
     executorConfig: toJson(merged.executorConfig) ?? null,
     doc: o.doc ?? null,
+    // Present only when used, so DAGs without them serialize (and hash) as before.
+    ...(node.body.kind === 'function' && node.body.map ? { mapped: serializeMapping(node, cfg.maxMapLength ?? DEFAULT_MAX_MAP_LENGTH) } : {}),
+    ...(node.flow ? { flow: node.flow.kind === 'branch' ? { kind: 'branch' as const } : { kind: 'short_circuit' as const, ignoreDownstreamTriggerRules: node.flow.ignoreDownstreamTriggerRules !== false } } : {}),
+    ...(node.sensor ? { sensor: serializeSensor(node, dagRunTimeout) } : {}),
     ...(node.body.kind === 'pod' ? { pod: serializePodTask(node.body) } : {}),
   };
 }
@@ -150,12 +191,17 @@ export function serializeDag(def: DagDefinition, fileloc: string, cfg: Serialize
   if (o.schedule != null && !startDate) fail('startDate is required when a schedule is set');
   for (const [field, v] of [['maxActiveRuns', o.maxActiveRuns], ['maxActiveTasks', o.maxActiveTasks]] as const)
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) fail(`${field}: expected a positive integer, got ${JSON.stringify(v)}`);
+  let dagRunTimeout: number | null = null;
+  if (o.dagRunTimeout != null) {
+    if (typeof o.dagRunTimeout === 'number' && Number.isFinite(o.dagRunTimeout) && o.dagRunTimeout > 0) dagRunTimeout = o.dagRunTimeout;
+    else fail(`dagRunTimeout: expected a positive number of seconds, got ${JSON.stringify(o.dagRunTimeout)}`);
+  }
 
   const tasks: SerializedTask[] = [];
   for (const node of def.tasks.values()) {
     if (!ID.test(node.taskId)) fail(`taskId "${node.taskId}" is invalid: ${ID_HELP}`, node.taskId, node.declaredAt);
     try {
-      tasks.push(serializeTask(node, o.defaultArgs ?? {}, cfg));
+      tasks.push(serializeTask(node, o.defaultArgs ?? {}, cfg, dagRunTimeout));
     } catch (e) {
       fail((e as Error).message, node.taskId, node.declaredAt);
     }
@@ -177,6 +223,7 @@ export function serializeDag(def: DagDefinition, fileloc: string, cfg: Serialize
       params: toJson(o.params ?? {}),
       tags: o.tags ?? [],
       description: o.description ?? null,
+      ...(dagRunTimeout !== null ? { dagRunTimeout } : {}),
       tasks,
     },
     problems,

@@ -176,6 +176,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('task_instance').addColumn('launch_id', 'text').execute();
       },
     },
+    '0006_task_reschedule': {
+      async up(db: AnyDb) {
+        // Each poke of a reschedule-mode sensor that found its condition unmet (Airflow's task_reschedule): the
+        // try's first poke starts its timeout, their number sets the exponential backoff.
+        await idColumn(db, dialect)(db.schema.createTable('task_reschedule'))
+          .addColumn('dag_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('map_index', 'integer', (c) => c.notNull())
+          .addColumn('try_number', 'integer', (c) => c.notNull())
+          .addColumn('start_date', 'text', (c) => c.notNull())
+          .addColumn('end_date', 'text', (c) => c.notNull())
+          .addColumn('reschedule_date', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('task_reschedule_ti').on('task_reschedule').columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).execute();
+      },
+    },
     '0008_warm_pods': {
       async up(db: AnyDb) {
         // Warm worker pods (kubernetes.warmPods): one row per pod once its first try ended (src/db/warm-pods.ts).

@@ -103,6 +103,19 @@ export interface TaskLaunchFailureTable {
   recorded_at: string;
 }
 
+/** One poke of a reschedule-mode sensor that did not find its condition (the try goes on at reschedule_date). */
+export interface TaskRescheduleTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  start_date: string;
+  end_date: string;
+  reschedule_date: string;
+}
+
 export interface XComTable {
   dag_id: string;
   run_id: string;
@@ -179,8 +192,9 @@ export interface Database {
   pool: PoolTable;
   job: JobTable;
   task_pod: TaskPodTable;
+  task_reschedule: TaskRescheduleTable;
   warm_pod: WarmPodTable;
 }
 
 /** Every table Floe owns (for `floe db reset`), including the migrator's own. */
-export const FLOE_TABLES = ['warm_pod', 'task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;
+export const FLOE_TABLES = ['task_reschedule', 'warm_pod', 'task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;

@@ -82,9 +82,12 @@ export async function heartbeat(db: Q, k: TIKey, tryNumber: number): Promise<boo
 }
 
 export interface TryEnd {
-  state: 'success' | 'failed' | 'up_for_retry' | 'skipped';
+  state: 'success' | 'failed' | 'up_for_retry' | 'up_for_reschedule' | 'skipped';
   reason: string | null;
+  /** When the task instance may be queued again: the retry time (up_for_retry) or the next poke (up_for_reschedule). */
   nextRetryAt?: string | null;
+  /** When the try started, if not when this run of it was claimed: a reschedule-mode sensor's first poke. */
+  startedAt?: string | null;
 }
 
 /**
@@ -105,6 +108,30 @@ export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumbe
   if (launchId) q = q.where('launch_id', '=', launchId);
   const ti = await q.returning(['start_date', 'hostname', 'external_executor_id']).executeTakeFirst();
   if (!ti) return false;
+  if (end.state === 'up_for_reschedule') {
+    // The try goes on at its next poke: no history row yet, a reschedule row instead.
+    await trx
+      .insertInto('task_reschedule')
+      .values({ ...keyColumns(k), try_number: tryNumber, start_date: ti.start_date ?? now, end_date: now, reschedule_date: end.nextRetryAt ?? now })
+      .execute();
+  } else {
+    if (end.startedAt) await trx.updateTable('task_instance').set({ start_date: end.startedAt }).where((eb) => eb.and(keyColumns(k))).execute();
+    await insertHistory(trx, k, tryNumber, end, end.startedAt ?? ti.start_date, ti, now);
+  }
+  // Touch the run so the scheduler looks at it again.
+  await trx.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).execute();
+  return true;
+}
+
+async function insertHistory(
+  trx: Transaction<Database>,
+  k: TIKey,
+  tryNumber: number,
+  end: TryEnd,
+  startDate: string | null,
+  ti: { hostname: string | null; external_executor_id: string | null },
+  now: string,
+): Promise<void> {
   await trx
     .insertInto('task_instance_history')
     .values({
@@ -114,7 +141,7 @@ export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumbe
       map_index: k.mapIndex,
       try_number: tryNumber,
       state: end.state,
-      start_date: ti.start_date,
+      start_date: startDate,
       end_date: now,
       hostname: ti.hostname,
       external_executor_id: ti.external_executor_id,
@@ -123,9 +150,6 @@ export async function finishTryIn(trx: Transaction<Database>, k: TIKey, tryNumbe
     })
     .onConflict((oc) => oc.columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).doNothing())
     .execute();
-  // Touch the run so the scheduler looks at it again.
-  await trx.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', k.dagId).where('run_id', '=', k.runId).execute();
-  return true;
 }
 
 export async function pushXcom(db: Q, k: TIKey, key: string, value: unknown): Promise<void> {

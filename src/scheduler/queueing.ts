@@ -111,6 +111,7 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
       .orderBy('ti.priority_weight', 'desc')
       .orderBy('dr.logical_date')
       .orderBy('ti.task_id')
+      .orderBy('ti.map_index')
       .limit(limit);
     if (ctx.scope) q = q.where('ti.dag_id', '=', ctx.scope.dagId).where('ti.run_id', 'in', ctx.scope.runIds);
     if (db.dialect === 'postgres') q = q.forUpdate('ti').skipLocked();
@@ -128,19 +129,21 @@ export async function queueScheduledTasks(db: Db, ctx: QueueingContext): Promise
     });
     const t = nowIso();
     const launched: { c: Candidate; launchId: string }[] = [];
-    // Group by run so each UPDATE is one statement for many tasks.
-    for (const group of groupBy(picked, (c) => runKey(c.dag_id, c.run_id)).values())
+    // Group by run so each UPDATE is one statement for many tasks: the unmapped task instances of a run together,
+    // the chosen instances of a mapped task together (only those chosen: others may not fit the limits).
+    for (const group of groupBy(picked, (c) => (c.map_index < 0 ? runKey(c.dag_id, c.run_id) : `${runKey(c.dag_id, c.run_id)}\u0000${c.task_id}`)).values())
       for (const part of chunks(group, 500)) {
         const launchId = ctx.nextLaunchId();
         for (const c of part) launched.push({ c, launchId });
-        await trx
+        let u = trx
           .updateTable('task_instance')
           .set((eb) => ({ state: 'queued', try_number: eb('try_number', '+', 1), launch_id: launchId, queued_at: t, queued_by_job_id: ctx.jobId, updated_at: t, external_executor_id: null }))
           .where('dag_id', '=', part[0].dag_id)
-          .where('run_id', '=', part[0].run_id)
-          .where('task_id', 'in', part.map((c) => c.task_id))
-          .where('state', '=', 'scheduled')
-          .execute();
+          .where('run_id', '=', part[0].run_id);
+        u = part[0].map_index < 0
+          ? u.where('task_id', 'in', part.map((c) => c.task_id)).where('map_index', '=', -1)
+          : u.where('task_id', '=', part[0].task_id).where('map_index', 'in', part.map((c) => c.map_index));
+        await u.where('state', '=', 'scheduled').execute();
       }
     return launched;
   });

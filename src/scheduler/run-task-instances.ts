@@ -10,14 +10,20 @@ import { FINISHED_STATES, TI_STATES, type TIState } from './states.ts';
 
 export interface RunTiRow {
   task_id: string;
+  map_index: number;
   state: string;
   try_number: number;
   next_retry_at: string | null;
 }
 
+/** A task instance's key in the cache: task id and map index. */
+const keyOf = (taskId: string, mapIndex: number) => `${taskId}\u0000${mapIndex}`;
+const rowKey = (r: { task_id: string; map_index: number }) => keyOf(r.task_id, r.map_index);
+const taskOfKey = (k: string) => k.slice(0, k.indexOf('\u0000'));
+
 interface Entry {
   finished: Map<string, RunTiRow>;
-  /** Task ids unfinished at the last read, or changed by this scheduler since: read again next time. */
+  /** Keys of the task instances unfinished at the last read, or changed by this scheduler since: read again next time. */
   open: Set<string>;
   fullReadAt: number;
   usedAt: number;
@@ -30,7 +36,7 @@ const FULL_READ_MS = 30_000;
 const IDLE_MS = 10 * 60_000;
 /** `in` the unfinished states, not `not in` the finished ones: an index range per state (task_instance_run_state). */
 const UNFINISHED = TI_STATES.filter((s) => !FINISHED_STATES.has(s));
-const COLUMNS = ['task_id', 'state', 'try_number', 'next_retry_at'] as const;
+const COLUMNS = ['task_id', 'map_index', 'state', 'try_number', 'next_retry_at'] as const;
 
 const isFinished = (state: string) => FINISHED_STATES.has(state as TIState);
 
@@ -48,8 +54,8 @@ export class RunTaskInstances {
     if (!e || nowMs - e.fullReadAt >= FULL_READ_MS || e.editedAt !== editedAt) {
       const all = await ofRun().execute();
       this.runs.set(id, {
-        finished: new Map(all.filter((r) => isFinished(r.state)).map((r) => [r.task_id, r])),
-        open: new Set(all.filter((r) => !isFinished(r.state)).map((r) => r.task_id)),
+        finished: new Map(all.filter((r) => isFinished(r.state)).map((r) => [rowKey(r), r])),
+        open: new Set(all.filter((r) => !isFinished(r.state)).map(rowKey)),
         fullReadAt: nowMs,
         usedAt: nowMs,
         editedAt,
@@ -58,26 +64,31 @@ export class RunTaskInstances {
     }
     e.usedAt = nowMs;
     const open = await ofRun().where('state', 'in', UNFINISHED).execute();
-    const stillOpen = new Set(open.map((r) => r.task_id));
-    const left = [...e.open].filter((t) => !stillOpen.has(t));
-    for (const part of chunks(left, 500)) {
+    const stillOpen = new Set(open.map(rowKey));
+    // Rows that left the unfinished set, read again with every other instance of their tasks: a mapped task's
+    // placeholder that was expanded (by any scheduler) is gone, and its instances may have finished already.
+    const left = [...e.open].filter((k) => !stillOpen.has(k));
+    for (const k of left) e.finished.delete(k);
+    for (const part of chunks([...new Set(left.map(taskOfKey))], 500)) {
       for (const r of await ofRun().where('task_id', 'in', part).execute()) {
-        if (isFinished(r.state)) e.finished.set(r.task_id, r);
-        else open.push(r); // unfinished again between the two reads
+        const k = rowKey(r);
+        if (isFinished(r.state)) e.finished.set(k, r);
+        else if (!stillOpen.has(k)) (open.push(r), stillOpen.add(k)); // unfinished again between the two reads
       }
     }
-    for (const r of open) e.finished.delete(r.task_id);
-    e.open = new Set(open.map((r) => r.task_id));
+    for (const r of open) e.finished.delete(rowKey(r));
+    e.open = stillOpen;
     return [...e.finished.values(), ...open];
   }
 
-  /** This scheduler changed these rows: read them from the database next time. */
-  changed(dagId: string, runId: string, taskIds: string[]): void {
+  /** This scheduler changed these rows (task ids: their unmapped row): read them from the database next time. */
+  changed(dagId: string, runId: string, rows: (string | { taskId: string; mapIndex?: number })[]): void {
     const e = this.runs.get(runKey(dagId, runId));
     if (!e) return;
-    for (const t of taskIds) {
-      e.finished.delete(t);
-      e.open.add(t);
+    for (const r of rows) {
+      const k = typeof r === 'string' ? keyOf(r, -1) : keyOf(r.taskId, r.mapIndex ?? -1);
+      e.finished.delete(k);
+      e.open.add(k);
     }
   }
 

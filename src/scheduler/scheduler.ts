@@ -14,7 +14,9 @@ import { chunks, groupBy, runKey } from '../util/collections.ts';
 import { nowIso } from '../util/time.ts';
 import { createDueRuns } from './dag-runs.ts';
 import { failureState, retryDelaySeconds } from '../dag/retries.ts';
-import { decideRunState, decideTaskChanges } from './decisions.ts';
+import { decideRun, decideRunState, type Expansion, runTimedOut, type TIChange, timeoutChanges, type TIRow } from './decisions.ts';
+import { readDecisionInputs } from './decision-inputs.ts';
+import { DEFAULT_MAX_MAP_LENGTH } from '../dag/mapping.ts';
 import { queueScheduledTasks, taskOf } from './queueing.ts';
 import { RunTaskInstances } from './run-task-instances.ts';
 import { isTIState, type TIState } from './states.ts';
@@ -32,6 +34,8 @@ export interface SchedulerOptions {
   queuedTimeoutMs?: number;
   /** Restrict to one DAG's given runs (`dags test`, `dags backfill`); no scheduled runs are created then. */
   scope?: { dagId: string; runIds: string[] };
+  /** Most instances one mapped task may have (core.maxMapLength). */
+  maxMapLength?: number;
   /** Called after each DAG-run state change (progress displays). */
   onRunFinished?: (dagId: string, runId: string, state: string) => void;
   now?: () => Date;
@@ -43,13 +47,13 @@ interface CachedDag {
   paused: boolean;
 }
 
-function newTaskInstanceRow(dagId: string, runId: string, task: SerializedTask, t: string): Insertable<TaskInstanceTable> {
+function newTaskInstanceRow(dagId: string, runId: string, task: SerializedTask, t: string, mapIndex = -1, state = 'none'): Insertable<TaskInstanceTable> {
   return {
     dag_id: dagId,
     run_id: runId,
     task_id: task.taskId,
-    map_index: -1,
-    state: 'none',
+    map_index: mapIndex,
+    state,
     try_number: 0,
     max_tries: task.retries,
     pool: task.pool,
@@ -379,7 +383,10 @@ export class Scheduler {
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) !== 1) return false;
         const t = now.toISOString();
-        const rows = cached.dag.tasks.map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t));
+        // A run started again (cleared, marked queued) keeps its rows; a mapped task's rows have map indexes from
+        // 0, so only tasks with no row at all get their placeholder.
+        const existing = new Set((await trx.selectFrom('task_instance').select('task_id').distinct().where('dag_id', '=', run.dag_id).where('run_id', '=', run.run_id).execute()).map((x) => x.task_id));
+        const rows = cached.dag.tasks.filter((task) => !existing.has(task.taskId)).map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t));
         await insertTaskInstances(trx, rows);
         return true;
       });
@@ -387,12 +394,15 @@ export class Scheduler {
     }
   }
 
-  /** Applies trigger rules / due retries to runs that changed, and finishes runs whose tasks are all done. */
+  /**
+   * Applies trigger rules, due retries and reschedules, branch skips and mapped-task expansions to runs that
+   * changed, fails runs past their dagRunTimeout, and finishes runs whose tasks are all done.
+   */
   private async scheduleRuns(now: Date): Promise<void> {
     const db = this.o.db.kysely;
     let q = db
       .selectFrom('dag_run')
-      .select(['dag_id', 'run_id', 'tis_edited_at'])
+      .select(['dag_id', 'run_id', 'tis_edited_at', 'start_date'])
       .where('state', '=', 'running')
       .where((eb) => eb.or([eb('last_scheduling_decision', 'is', null), eb('last_scheduling_decision', '<', new Date(now.getTime() - 10_000).toISOString())]));
     if (this.o.scope) q = q.where('dag_id', '=', this.o.scope.dagId).where('run_id', 'in', this.o.scope.runIds);
@@ -410,33 +420,26 @@ export class Scheduler {
       if (missing.length) {
         const t = nowIso();
         await insertTaskInstances(db, missing.map((task) => newTaskInstanceRow(run.dag_id, run.run_id, task, t)));
-        for (const m of missing) tis.push({ task_id: m.taskId, state: 'none', try_number: 0, next_retry_at: null });
+        for (const m of missing) tis.push({ task_id: m.taskId, map_index: -1, state: 'none', try_number: 0, next_retry_at: null });
       }
-      const rows = tis.map((t) => ({ taskId: t.task_id, state: (isTIState(t.state) ? t.state : 'none') as TIState, tryNumber: t.try_number, nextRetryAt: t.next_retry_at }));
-      const changes = decideTaskChanges(cached.dag, rows, now);
-      if (changes.length) {
-        await db.transaction().execute(async (trx) => {
-          const t = nowIso();
-          // One UPDATE per (from, to) pair and 500 tasks.
-          for (const group of groupBy(changes, (c) => `${c.from}\u0000${c.to}`).values()) {
-            const { from, to } = group[0];
-            const end = to === 'skipped' || to === 'upstream_failed' || to === 'removed' ? t : null;
-            for (const ids of chunks(group.map((c) => c.taskId), 500))
-              await trx
-                .updateTable('task_instance')
-                .set({ state: to, updated_at: t, ...(end ? { end_date: end } : {}), ...(to === 'scheduled' ? { next_retry_at: null } : {}) })
-                .where('dag_id', '=', run.dag_id)
-                .where('run_id', '=', run.run_id)
-                .where('task_id', 'in', ids)
-                .where('state', '=', from)
-                .execute();
-          }
-        });
+      const rows: TIRow[] = tis.map((t) => ({ taskId: t.task_id, mapIndex: t.map_index, state: (isTIState(t.state) ? t.state : 'none') as TIState, tryNumber: t.try_number, nextRetryAt: t.next_retry_at }));
+      const timedOut = runTimedOut(cached.dag, run.start_date, now);
+      let changes: TIChange[];
+      let expansions: Expansion[] = [];
+      if (timedOut) changes = timeoutChanges(rows);
+      else {
+        const inputs = await readDecisionInputs(db, cached.dag, run.run_id, rows, this.o.maxMapLength ?? DEFAULT_MAX_MAP_LENGTH);
+        ({ changes, expansions } = decideRun(cached.dag, rows, now, inputs));
       }
-      this.runTis.changed(run.dag_id, run.run_id, changes.map((c) => c.taskId));
-      const states = new Map(rows.map((r) => [r.taskId, r.state]));
-      for (const c of changes) states.set(c.taskId, c.to);
-      const runState = decideRunState(cached.dag, states);
+      if (changes.length || expansions.length) await this.applyChanges(run.dag_id, run.run_id, cached.dag, changes, expansions);
+      this.runTis.changed(run.dag_id, run.run_id, [...changes, ...expansions]);
+      const final = new Map(rows.map((r) => [`${r.taskId}\u0000${r.mapIndex}`, { taskId: r.taskId, state: r.state }]));
+      for (const c of changes) final.set(`${c.taskId}\u0000${c.mapIndex ?? -1}`, { taskId: c.taskId, state: c.to });
+      for (const e of expansions) {
+        final.delete(`${e.taskId}\u0000-1`);
+        for (let i = 0; i < e.count; i++) final.set(`${e.taskId}\u0000${i}`, { taskId: e.taskId, state: 'scheduled' });
+      }
+      const runState = timedOut ? 'failed' : decideRunState(cached.dag, [...final.values()]);
       if (runState !== 'running') {
         const r = await db
           .updateTable('dag_run')
@@ -448,7 +451,8 @@ export class Scheduler {
           .executeTakeFirst();
         if (Number(r.numUpdatedRows) === 1) {
           this.runTis.forget(run.dag_id, run.run_id);
-          this.o.log.info({ dagId: run.dag_id, runId: run.run_id, state: runState }, 'DAG run finished');
+          if (timedOut) this.o.log.warn({ dagId: run.dag_id, runId: run.run_id }, `DAG run failed: it ran longer than ${cached.dag.dagRunTimeout}s (dagRunTimeout); its unfinished task instances were skipped`);
+          else this.o.log.info({ dagId: run.dag_id, runId: run.run_id, state: runState }, 'DAG run finished');
           this.o.onRunFinished?.(run.dag_id, run.run_id, runState);
           this.woken = true; // room for the next queued run
         }
@@ -456,15 +460,67 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Writes one pass's decisions in one transaction: one UPDATE per (from, to, reason) for the unmapped task
+   * instances of the run and per mapped task, each only from the state it was decided from; expansions turn a
+   * mapped task's placeholder into instance 0 and add the others, all scheduled.
+   */
+  private async applyChanges(dagId: string, runId: string, dag: SerializedDag, changes: TIChange[], expansions: Expansion[]): Promise<void> {
+    await this.o.db.kysely.transaction().execute(async (trx) => {
+      const t = nowIso();
+      for (const group of groupBy(changes, (c) => `${c.from}\u0000${c.to}\u0000${c.reason ?? ''}\u0000${c.mapIndex === undefined ? '' : c.taskId}`).values()) {
+        const { from, to, reason } = group[0];
+        const end = to === 'skipped' || to === 'upstream_failed' || to === 'removed' || to === 'failed' ? t : null;
+        const set = {
+          state: to,
+          updated_at: t,
+          ...(end ? { end_date: end } : {}),
+          ...(to === 'scheduled' ? { next_retry_at: null } : {}),
+          ...(reason ? { reason } : {}),
+        };
+        for (const part of chunks(group, 500)) {
+          let u = trx
+            .updateTable('task_instance')
+            // A sensor poked again keeps its try number: queueing adds one, so take one off here (as a take-back does).
+            .set(from === 'up_for_reschedule' && to === 'scheduled' ? (eb) => ({ ...set, try_number: eb('try_number', '-', 1) }) : set)
+            .where('dag_id', '=', dagId)
+            .where('run_id', '=', runId);
+          u = part[0].mapIndex === undefined
+            ? u.where('task_id', 'in', part.map((c) => c.taskId)).where('map_index', '=', -1)
+            : u.where('task_id', '=', part[0].taskId).where('map_index', 'in', part.map((c) => c.mapIndex!));
+          await u.where('state', '=', from).execute();
+        }
+      }
+      for (const e of expansions) {
+        const task = taskOf(dag, e.taskId);
+        if (!task) continue;
+        const r = await trx
+          .updateTable('task_instance')
+          .set({ map_index: 0, state: 'scheduled', updated_at: t })
+          .where('dag_id', '=', dagId)
+          .where('run_id', '=', runId)
+          .where('task_id', '=', e.taskId)
+          .where('map_index', '=', -1)
+          .where('state', '=', 'none')
+          .executeTakeFirst();
+        // Another scheduler expanded it first: its instances are there already.
+        if (Number(r.numUpdatedRows) !== 1) continue;
+        const rows = Array.from({ length: e.count - 1 }, (_, i) => newTaskInstanceRow(dagId, runId, task, t, i + 1, 'scheduled'));
+        await insertTaskInstances(trx, rows);
+        this.o.log.info({ dagId, runId, taskId: e.taskId, instances: e.count }, 'mapped task expanded');
+      }
+    });
+  }
+
   /** Zombies (no runner heartbeat), runaway timeouts, due retries, dead schedulers' queued work. */
   private async housekeeping(now: Date): Promise<void> {
     const db = this.o.db.kysely;
-    // Retries whose delay has passed: mark their runs for a look.
+    // Retries whose delay has passed, sensors due for their next poke: mark their runs for a look.
     const due = await db
       .selectFrom('task_instance')
       .select(['dag_id', 'run_id'])
       .distinct()
-      .where('state', '=', 'up_for_retry')
+      .where('state', 'in', ['up_for_retry', 'up_for_reschedule'])
       .where('next_retry_at', '<=', now.toISOString())
       .execute();
     for (const r of due) await db.updateTable('dag_run').set({ last_scheduling_decision: null }).where('dag_id', '=', r.dag_id).where('run_id', '=', r.run_id).execute();
@@ -573,6 +629,7 @@ export function schedulerOptions(deps: { cfg: LoadedConfig; db: Db; log: Logger 
     healthCheckThresholdMs: cfg.scheduler.healthCheckThreshold * 1000,
     launchFailureRetries: cfg.kubernetes.podLaunchFailureRetries,
     queuedTimeoutMs: cfg.scheduler.taskQueuedTimeout * 1000,
+    maxMapLength: cfg.core.maxMapLength,
     ...extra,
   };
 }

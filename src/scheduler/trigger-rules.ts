@@ -60,5 +60,11 @@ export function evaluateTriggerRule(rule: TriggerRule, u: UpstreamSummary): Trig
     case 'none_skipped':
       if (u.skipped > 0) return 'skip';
       return allDone ? 'run' : 'wait';
+    case 'none_failed_min_one_success':
+    case 'none_failed_or_skipped':
+      // The join after a branch: skipped branches do not block it, failures do; all skipped skips it too.
+      if (anyFailed) return 'upstream_failed';
+      if (!allDone) return 'wait';
+      return u.success > 0 ? 'run' : 'skip';
   }
 }

@@ -1,6 +1,6 @@
 // dag() and task(): the TaskFlow authoring API. Building a DAG only records structure; nothing runs here.
 import type { PodTaskSpec } from './pod-task.ts';
-import type { JsonObject, TaskContext, TaskOptions } from './types.ts';
+import type { JsonObject, SensorMode, TaskContext, TaskOptions } from './types.ts';
 
 export type ScheduleSpec = string | { every: number } | null;
 
@@ -20,13 +20,56 @@ export interface DagOptions {
   params?: JsonObject;
   tags?: string[];
   description?: string;
+  /**
+   * Seconds a run of this DAG may take from its start: past it the run fails and its unfinished task instances are
+   * skipped (Airflow's dagrun_timeout). Also bounds sensors that set no timeout of their own.
+   */
+  dagRunTimeout?: number;
 }
 
-/** How a task gets its result: a function, a shell command, or a pod of any image (podTask). */
+/**
+ * How the arguments of a mapped task's instance are built (see sdk/mapping.ts). `positional`: the element is the
+ * only argument. `params`: fields are bound to the function's parameters by name. `object`: the fields form the
+ * function's single object argument.
+ */
+export interface MapSpec {
+  binding: 'positional' | 'params' | 'object';
+  /** The function's parameter names after the context (null: destructured or unknown). */
+  params: (string | null)[];
+  /** Constant fields (`.partial({...})`); values may hold TaskRefs. */
+  partial: Record<string, unknown>;
+  /** Mapped inputs in declaration order (a cross product): a TaskRef to a list, or a literal array. `name` null: `.expand(list)`. */
+  inputs: { name: string | null; source: unknown }[];
+}
+
+/** How a task gets its result: a function, a shell command, a built-in sensor, or a pod of any image (podTask). */
 export type TaskBody =
-  | { kind: 'function'; fn: (ctx: TaskContext, ...args: unknown[]) => unknown; args: unknown[] }
+  | { kind: 'function'; fn: (ctx: TaskContext, ...args: unknown[]) => unknown; args: unknown[]; map?: MapSpec }
   | { kind: 'shell'; command: string | ((ctx: TaskContext) => string); env: Record<string, string>; cwd?: string }
+  | { kind: 'file_sensor'; path: string | ((ctx: TaskContext) => string) }
+  | {
+      kind: 'external_task_sensor';
+      externalDagId: string;
+      externalTaskId: string | null;
+      allowedStates: string[];
+      failedStates: string[];
+      /** Seconds: the other DAG's run has logical date = this run's logical date − executionDelta. */
+      executionDelta: number;
+    }
   | ({ kind: 'pod' } & Omit<PodTaskSpec, 'args' | 'env'> & { args: unknown[]; env: Record<string, unknown> });
+
+/** A sensor's settings as declared (validated when the DAG is serialized). */
+export interface SensorSpecInput {
+  pokeInterval?: unknown;
+  timeout?: unknown;
+  mode?: SensorMode | unknown;
+  softFail?: unknown;
+  exponentialBackoff?: unknown;
+  maxWait?: unknown;
+}
+
+/** Tasks whose result decides which downstream tasks run. */
+export type FlowSpec = { kind: 'branch' } | { kind: 'short_circuit'; ignoreDownstreamTriggerRules: boolean };
 
 export interface TaskNode {
   taskId: string;
@@ -35,6 +78,14 @@ export interface TaskNode {
   upstream: Set<string>;
   /** Where the task was declared (file:line), for error messages. */
   declaredAt: string | null;
+  sensor?: SensorSpecInput;
+  flow?: FlowSpec;
+}
+
+/** What a TaskRef of a task declaration says beyond options and body. */
+export interface TaskExtras {
+  sensor?: SensorSpecInput;
+  flow?: FlowSpec;
 }
 
 const XCOM_REF = Symbol.for('floe.xcomRef');
@@ -92,7 +143,7 @@ export class DagDefinition {
   /** Problems found while building (duplicate ids); reported as import errors by the DAG processor. */
   readonly problems: { message: string; at: string | null }[] = [];
 
-  addTask(baseId: string, options: TaskOptions, body: TaskBody, site: Error, suffixDuplicates = true): TaskRef {
+  addTask(baseId: string, options: TaskOptions, body: TaskBody, site: Error, suffixDuplicates = true, extras: TaskExtras = {}): TaskRef {
     // Calling the same TaskFlow task twice gives ids base, base__1, base__2 (as Airflow does); an operator
     // declared twice with one explicit id is an error.
     let taskId = baseId;
@@ -107,10 +158,16 @@ export class DagDefinition {
       get declaredAt() {
         return callerLocation(site);
       },
+      ...extras,
     };
     this.tasks.set(taskId, node);
-    if (body.kind === 'function' || body.kind === 'pod') for (const a of collectRefs(body.kind === 'pod' ? [body.args, body.env] : body.args)) this.addEdge(a.taskId, taskId);
+    for (const a of bodyRefs(body)) this.addEdge(a.taskId, taskId);
     return new TaskRef(this, taskId);
+  }
+
+  /** A problem found while declaring a task: an import error naming the task, with the line that declared it. */
+  problem(taskId: string, message: string, site: Error): void {
+    this.problems.push({ message: `task ${taskId}: ${message}`, at: callerLocation(site) });
   }
 
   addEdge(from: string, to: string): void {
@@ -119,6 +176,15 @@ export class DagDefinition {
     if (!this.tasks.has(from)) throw new Error(`task "${from}" is not part of DAG "${this.dagId}"`);
     node.upstream.add(from);
   }
+}
+
+/** The TaskRefs a task's body takes: its arguments, a mapped task's constant and mapped inputs. */
+export function bodyRefs(body: TaskBody): TaskRef[] {
+  if (body.kind === 'pod') return collectRefs([body.args, body.env]);
+  if (body.kind !== 'function') return [];
+  const refs = collectRefs(body.args);
+  if (body.map) collectRefs([body.map.partial, body.map.inputs.map((i) => i.source)], refs);
+  return refs;
 }
 
 /** Finds TaskRefs anywhere inside task arguments (arrays and plain objects too). */

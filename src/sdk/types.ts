@@ -9,6 +9,10 @@ export const TRIGGER_RULES = [
   'none_failed',
   'none_skipped',
   'always',
+  /** After a branch: no upstream failed and at least one succeeded (skipped branches do not block). */
+  'none_failed_min_one_success',
+  /** Airflow 2's deprecated name of none_failed_min_one_success. */
+  'none_failed_or_skipped',
 ] as const;
 export type TriggerRule = (typeof TRIGGER_RULES)[number];
 
@@ -106,3 +110,32 @@ export interface TaskContext {
   /** Aborted when the try is cancelled or times out. */
   signal: AbortSignal;
 }
+
+/** How a sensor waits between pokes: in its slot (`poke`) or by giving the slot back (`reschedule`). */
+export type SensorMode = 'poke' | 'reschedule';
+
+/** Options of a sensor, besides the usual task options. */
+export interface SensorOptions extends TaskOptions {
+  taskId: string;
+  /** Seconds between pokes (default 60). */
+  pokeInterval?: number;
+  /**
+   * Seconds, counted from the try's first poke, after which a sensor whose condition still does not hold fails
+   * (without retries), or is skipped with `softFail`. Required unless the DAG sets `dagRunTimeout`.
+   */
+  timeout?: number;
+  /**
+   * `poke` (default): the try keeps its slot and sleeps between pokes. `reschedule`: each poke is a short run of
+   * the try; between pokes the task instance is `up_for_reschedule` and holds no executor slot, pool slot or pod.
+   */
+  mode?: SensorMode;
+  /** Skip the sensor (instead of failing it) when it times out. */
+  softFail?: boolean;
+  /** Double the wait after each unsuccessful poke (pokeInterval, 2×, 4×, …), up to `maxWait`. */
+  exponentialBackoff?: boolean;
+  /** Longest wait between pokes in seconds, with exponentialBackoff. */
+  maxWait?: number;
+}
+
+/** The keys of SensorOptions that are not task options. */
+export const SENSOR_OPTION_KEYS = ['pokeInterval', 'timeout', 'mode', 'softFail', 'exponentialBackoff', 'maxWait'] as const;

@@ -6,17 +6,21 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import { importDagFile } from '../dag/import.ts';
 import type { Db } from '../db/connect.ts';
-import { getTI, heartbeat, pullXcom, pushXcom, type TryEnd } from '../db/task-instances.ts';
+import { getTI, heartbeat, pushXcom, type TryEnd } from '../db/task-instances.ts';
 import type { DagRunTable } from '../db/schema.ts';
 import type { TIKey } from '../executors/types.ts';
 import { runKey } from '../util/collections.ts';
 import type { Selectable } from 'kysely';
 import { failureState, retryDelaySeconds } from '../dag/retries.ts';
-import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
+import type { TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
 import { renderTemplate, templateVariables } from './templates.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
 import { type AlsoIn, directRecorder, notQueuedReason } from './try-recorder.ts';
+import { pullTaskOutput, taskArgs } from './mapping.ts';
+import { TryFlow } from './flow.ts';
+import { builtinPoke } from './sensors.ts';
+import path from 'node:path';
 
 export interface RunnerDeps {
   db: Db;
@@ -108,18 +112,6 @@ async function loadRecords(db: Db, k: TIKey, dagHash: string | undefined) {
   }
   const task = parsed.tasks.get(k.taskId);
   return task ? { dag: parsed.dag, task, run } : null;
-}
-
-/** Replaces TaskRefs anywhere in the arguments by the XCom values they stand for. */
-async function resolveArgs(value: unknown, pull: (taskId: string, key: string) => Promise<unknown>): Promise<unknown> {
-  if (isTaskRef(value)) return pull(value.taskId, value.key);
-  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveArgs(v, pull)));
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await resolveArgs(v, pull);
-    return out;
-  }
-  return value;
 }
 
 async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskContext, log: TaskLog): Promise<string> {
@@ -265,6 +257,8 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   let value: unknown;
   let returnJson: string | undefined;
   let timedOut = false;
+  // Sensors, branches and short-circuits (flow.ts); for other tasks it only runs the body.
+  const flow = new TryFlow({ db, k, tryNumber, dag: rec.dag, task: rec.task, mode, log });
   try {
     const defs = await importDagFile(rec.dag.fileloc);
     const node = defs.find((d) => d.dagId === k.dagId)?.tasks.get(k.taskId);
@@ -284,7 +278,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       dataIntervalEnd: new Date(rec.run.data_interval_end),
       params: { ...rec.dag.params, ...conf },
       ti: {
-        xcomPull: async <T>(taskId: string, key = 'return_value') => (await pullXcom(db.kysely, k.dagId, k.runId, taskId, key)) as T | undefined,
+        xcomPull: async <T>(taskId: string, key = 'return_value') => (await pullTaskOutput(db.kysely, rec.dag, k.runId, taskId, key)) as T | undefined,
         xcomPush: pushes.push,
       },
       log: (...a: unknown[]) => log.line('INFO', ...a),
@@ -293,27 +287,29 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     const body = node.body;
     const work = (async () => {
       if (body.kind === 'function') {
-        const args = (await resolveArgs(body.args, (t, key) => pullXcom(db.kysely, k.dagId, k.runId, t, key))) as unknown[];
+        const args = await taskArgs(body, k, (t, key) => pullTaskOutput(db.kysely, rec.dag, k.runId, t, key));
         assertParentAlive(deps);
-        return withConsoleTo(log, async () => body.fn(ctx, ...args));
+        return flow.run(() => withConsoleTo(log, async () => body.fn(ctx, ...args)), ac.signal);
       }
       assertParentAlive(deps);
       if (body.kind === 'shell') return runShell(body, ctx, log);
+      if (body.kind !== 'pod') return flow.run(builtinPoke(body, ctx, db.kysely, path.dirname(rec.dag.fileloc), (m) => log.line('INFO', m)), ac.signal);
       // A pod task's try creates and follows its pod from here, whatever executor runs the try.
       const { runPodTask } = await import('./pod-task-runner.ts');
-      return runPodTask(body, rec.task, ctx, log, (t, key) => pullXcom(db.kysely, k.dagId, k.runId, t, key), deps.cfg);
+      return runPodTask(body, rec.task, ctx, log, (t, key) => pullTaskOutput(db.kysely, rec.dag, k.runId, t, key), deps.cfg);
     })();
     value = await withTimeout(rec.task.executionTimeout, ac, work);
     pushes.check(k.taskId);
     returnJson = returnValueJson(value, k.taskId);
-    end = { state: 'success', reason: null };
+    await flow.succeeded(value);
+    end = flow.end({ state: 'success', reason: null });
     log.line('INFO', `try ${tryNumber} succeeded; returned ${returnJson?.slice(0, 500) ?? 'nothing'}`);
   } catch (e) {
     const err = e as Error;
     timedOut = err instanceof TaskTimeoutError;
     const reason = timedOut ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
-    log.line('ERROR', `try ${tryNumber} failed: ${err?.stack ?? reason}`);
-    end = failureEnd(rec.task, tryNumber, reason);
+    end = flow.end(failureEnd(rec.task, tryNumber, reason), e);
+    if (end.state !== 'up_for_reschedule') log.line('ERROR', `try ${tryNumber} ${end.state === 'skipped' ? 'skipped' : 'failed'}: ${err?.stack ?? reason}`);
   } finally {
     if (beat) clearInterval(beat);
   }

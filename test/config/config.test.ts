@@ -37,7 +37,7 @@ describe('defaults', () => {
   it('every section has its documented defaults', () => {
     assert.deepEqual(
       { ...cfg.core, dagsFolder: undefined },
-      { dagsFolder: undefined, executor: 'local', parallelism: 16, defaultPoolSlots: 128, dagFileProcessorTimeout: 30, isolateTasks: false, maxActiveRunsPerDag: 16, maxActiveTasksPerDag: 16, defaultRetryDelay: 300 },
+      { dagsFolder: undefined, executor: 'local', parallelism: 16, defaultPoolSlots: 128, dagFileProcessorTimeout: 30, isolateTasks: false, maxActiveRunsPerDag: 16, maxActiveTasksPerDag: 16, defaultRetryDelay: 300, maxMapLength: 1024 },
     );
     assert.deepEqual(cfg.database, { url: null });
     assert.deepEqual(cfg.scheduler, { loopInterval: 1, dagDirListInterval: 30, taskHeartbeatInterval: 5, zombieThreshold: 60, healthCheckThreshold: 30, taskQueuedTimeout: 600 });

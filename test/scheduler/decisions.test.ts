@@ -104,10 +104,10 @@ describe('decideTaskChanges: trigger rules for waiting tasks', () => {
   it('a task is never re-decided once it left none', () => {
     const dag = mkDag([t('a'), t('b', ['a'])]);
     // b's upstream now says "run", "skip" or "upstream_failed", yet b keeps whatever state it already has
-    // (up_for_retry has its own rule; removed is what a task gone from the DAG became).
+    // (up_for_retry and up_for_reschedule have their own rule; removed is what a task gone from the DAG became).
     for (const a of ['success', 'failed', 'skipped'] as const)
       for (const b of TI_STATES) {
-        if (b === 'none' || b === 'up_for_retry' || b === 'removed') continue;
+        if (b === 'none' || b === 'up_for_retry' || b === 'up_for_reschedule' || b === 'removed') continue;
         assert.deepEqual(changesOf(dag, rows({ a, b })), [], `a=${a} b=${b}`);
       }
   });

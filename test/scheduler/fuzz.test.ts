@@ -49,6 +49,8 @@ function ruleMet(rule: TriggerRule, up: TIState[]): boolean {
     case 'one_failed': return up.length === 0 || n('failed', 'upstream_failed') > 0;
     case 'none_failed': return n('success', 'skipped') === up.length;
     case 'none_skipped': return fin === up.length && n('skipped') === 0;
+    case 'none_failed_min_one_success':
+    case 'none_failed_or_skipped': return up.length === 0 || (n('success', 'skipped') === up.length && n('success') > 0);
   }
 }
 

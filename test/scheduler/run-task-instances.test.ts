@@ -22,20 +22,20 @@ function prng(seed: number): () => number {
   };
 }
 
-const sorted = <T extends { task_id: string }>(rows: T[]) => [...rows].sort((a, b) => a.task_id.localeCompare(b.task_id));
+const sorted = <T extends { task_id: string; map_index: number }>(rows: T[]) => [...rows].sort((a, b) => a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index);
 
 test('incremental reads equal full reads under random changes by other writers', async () => {
   const db = h.rt.db.kysely;
   const runId = 'prop';
   const t0 = new Date().toISOString();
-  const row = (taskId: string, state: TIState) => ({
-    dag_id: 'd', run_id: runId, task_id: taskId, map_index: -1, state, try_number: 0, max_tries: 0, pool: 'default_pool', pool_slots: 1, queue: 'default', priority_weight: 1, updated_at: t0,
+  const row = (taskId: string, state: TIState, mapIndex = -1) => ({
+    dag_id: 'd', run_id: runId, task_id: taskId, map_index: mapIndex, state, try_number: 0, max_tries: 0, pool: 'default_pool', pool_slots: 1, queue: 'default', priority_weight: 1, updated_at: t0,
   });
   let n = 20;
   await db.insertInto('task_instance').values(Array.from({ length: n }, (_, i) => row(`t${i}`, 'none'))).execute();
   const cache = new RunTaskInstances();
   const rand = prng(7);
-  const full = () => db.selectFrom('task_instance').select(['task_id', 'state', 'try_number', 'next_retry_at']).where('dag_id', '=', 'd').where('run_id', '=', runId).execute();
+  const full = () => db.selectFrom('task_instance').select(['task_id', 'map_index', 'state', 'try_number', 'next_retry_at']).where('dag_id', '=', 'd').where('run_id', '=', runId).execute();
   let clock = 1_000_000;
   for (let step = 0; step < 300; step++) {
     // Another writer moves a few rows along allowed transitions (finished → another finished state never
@@ -47,15 +47,23 @@ test('incremental reads equal full reads under random changes by other writers',
       const options = TI_STATES.filter((to) => to !== from && canTransition(from, to) && !(FINISHED_STATES.has(from) && FINISHED_STATES.has(to)));
       if (!options.length) continue;
       const to = options[Math.floor(rand() * options.length)];
-      await db.updateTable('task_instance').set((eb) => ({ state: to, try_number: eb('try_number', '+', to === 'queued' ? 1 : 0) })).where('dag_id', '=', 'd').where('run_id', '=', runId).where('task_id', '=', r.task_id).execute();
+      await db.updateTable('task_instance').set((eb) => ({ state: to, try_number: eb('try_number', '+', to === 'queued' ? 1 : 0) })).where('dag_id', '=', 'd').where('run_id', '=', runId).where('task_id', '=', r.task_id).where('map_index', '=', r.map_index).execute();
     }
     if (rand() < 0.05) await db.insertInto('task_instance').values(row(`t${n++}`, 'none')).execute();
+    // Another scheduler expands a mapped task: its placeholder becomes instance 0, more instances appear (some
+    // finish before this cache looks again).
+    const placeholder = rows.find((r) => r.map_index === -1 && r.state === 'none' && rand() < 0.1);
+    if (placeholder) {
+      await db.updateTable('task_instance').set({ map_index: 0, state: 'scheduled' }).where('dag_id', '=', 'd').where('run_id', '=', runId).where('task_id', '=', placeholder.task_id).where('map_index', '=', -1).execute();
+      const more = 1 + Math.floor(rand() * 3);
+      await db.insertInto('task_instance').values(Array.from({ length: more }, (_, i) => row(placeholder.task_id, rand() < 0.5 ? 'success' : 'scheduled', i + 1))).execute();
+    }
     // Sometimes this scheduler changes rows itself and says so.
     if (rand() < 0.1) {
       const pick = rows[Math.floor(rand() * rows.length)];
       if (pick.state === 'none') {
-        await db.updateTable('task_instance').set({ state: 'skipped' }).where('dag_id', '=', 'd').where('run_id', '=', runId).where('task_id', '=', pick.task_id).where('state', '=', 'none').execute();
-        cache.changed('d', runId, [pick.task_id]);
+        await db.updateTable('task_instance').set({ state: 'skipped' }).where('dag_id', '=', 'd').where('run_id', '=', runId).where('task_id', '=', pick.task_id).where('map_index', '=', pick.map_index).where('state', '=', 'none').execute();
+        cache.changed('d', runId, [{ taskId: pick.task_id, mapIndex: pick.map_index }]);
       }
     }
     clock += 100; // well within the full-read interval: these are incremental reads

@@ -6,26 +6,32 @@ import {
 } from '../../src/scheduler/states.ts';
 
 // Rows: from. Columns: to, in this order. 'x' = allowed, '.' = illegal.
-const COLUMNS = ['none', 'scheduled', 'queued', 'running', 'success', 'failed', 'up_for_retry', 'upstream_failed', 'skipped', 'removed'] as const;
+const COLUMNS = ['none', 'scheduled', 'queued', 'running', 'success', 'failed', 'up_for_retry', 'up_for_reschedule', 'upstream_failed', 'skipped', 'removed'] as const;
 const EXPECTED = `
-                 none sched queue run  succ fail retry upfl skip remv
-none              .    x     .    .    .    .    .    x    x    x
-scheduled         x    .     x    .    .    .    .    x    x    x
-queued            .    x     .    x    x    x    x    .    .    x
-running           .    .     .    .    x    x    x    .    x    x
-success           x    .     .    .    .    .    .    .    .    x
-failed            x    .     .    .    .    .    .    .    .    x
-up_for_retry      .    x     .    .    .    x    .    .    .    x
-upstream_failed   x    x     .    .    .    .    .    .    x    x
-skipped           x    .     .    .    .    .    .    .    .    x
-removed           x    x     .    .    .    .    .    x    x    .
+                   none sched queue run  succ fail retry resch upfl skip remv
+none                .    x     .    .    .    x    .     .     x    x    x
+scheduled           x    .     x    .    .    .    .     .     x    x    x
+queued              .    x     .    x    x    x    x     .     .    x    x
+running             .    .     .    .    x    x    x     x     .    x    x
+success             x    .     .    .    .    .    .     .     .    .    x
+failed              x    .     .    .    .    .    .     .     .    .    x
+up_for_retry        .    x     .    .    .    x    .     .     .    x    x
+up_for_reschedule   x    x     .    .    .    x    .     .     .    x    x
+upstream_failed     x    x     .    .    .    .    .     .     .    x    x
+skipped             x    .     .    .    .    .    .     .     .    .    x
+removed             x    x     .    .    .    .    .     .     x    x    .
 `;
 // Why each row is what it is:
-// none: trigger rules decide (scheduled / skipped / upstream_failed); removed when the task leaves the DAG.
+// none: trigger rules decide (scheduled / skipped / upstream_failed); removed when the task leaves the DAG; failed
+//   when a mapped task cannot be expanded (its input is not a list, or makes too many instances).
 // scheduled: the critical section queues it; back to none when a run is cleared; a rule may still settle it.
-// queued: the runner starts it; back to scheduled when the executor cannot launch it; the executor may see the try end.
-// running: the try ends (a task may skip itself); removed when the task leaves the DAG.
-// up_for_retry: scheduled again after the delay, failed when the run gives up, removed.
+// queued: the runner starts it; back to scheduled when the executor cannot launch it; the executor may see the try
+//   end; skipped when its run times out.
+// running: the try ends (a task may skip itself); a reschedule-mode sensor gives its slot back (up_for_reschedule);
+//   removed when the task leaves the DAG.
+// up_for_retry: scheduled again after the delay, failed when the run gives up, skipped when the run times out, removed.
+// up_for_reschedule: scheduled again for its next poke (same try), cleared back to none, failed or skipped with its
+//   run, removed.
 // finished states: only clearing (→ none) or removal; upstream_failed may also be re-evaluated.
 // removed: decided afresh (none, or straight to a trigger-rule outcome) when the task reappears.
 
@@ -43,10 +49,10 @@ function parseTable(text: string): Map<TIState, Set<TIState>> {
 const allowed = parseTable(EXPECTED);
 
 describe('task-instance states', () => {
-  it('lists the ten states of the design, once each', () => {
+  it('lists the eleven states of the design, once each', () => {
     assert.deepEqual([...TI_STATES].sort(), [...COLUMNS].sort());
-    assert.equal(new Set(TI_STATES).size, 10);
-    assert.equal(allowed.size, 10, 'the expected table has a row per state');
+    assert.equal(new Set(TI_STATES).size, 11);
+    assert.equal(allowed.size, 11, 'the expected table has a row per state');
   });
 
   it('DAG-run states are queued, running, success, failed', () => {
@@ -60,7 +66,7 @@ describe('task-instance states', () => {
 
   it('isTIState accepts the states and nothing else', () => {
     for (const s of TI_STATES) assert.ok(isTIState(s), s);
-    for (const s of ['', 'None', 'SUCCESS', 'up-for-retry', 'deferred', 'restarting', ' none']) assert.equal(isTIState(s), false, JSON.stringify(s));
+    for (const s of ['', 'None', 'SUCCESS', 'up-for-retry', 'up_for_reschedul', 'deferred', 'restarting', ' none']) assert.equal(isTIState(s), false, JSON.stringify(s));
   });
 });
 
@@ -86,8 +92,8 @@ describe('transition table: shape', () => {
     for (const s of TI_STATES) assert.equal(canTransition(s, s), false, s);
   });
 
-  it('the happy path and the retry loop of the design are allowed', () => {
-    const path: TIState[] = ['none', 'scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued', 'running', 'success'];
+  it('the happy path, the retry loop and the reschedule loop of the design are allowed', () => {
+    const path: TIState[] = ['none', 'scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued', 'running', 'up_for_reschedule', 'scheduled', 'queued', 'running', 'success'];
     for (let i = 1; i < path.length; i++) assert.ok(canTransition(path[i - 1], path[i]), `${path[i - 1]} → ${path[i]}`);
   });
 

@@ -7,7 +7,7 @@ import { TI_STATES, type TIState } from '../../src/scheduler/states.ts';
 import { TRIGGER_RULES, type TriggerRule } from '../../src/sdk/types.ts';
 
 const DONE = ['success', 'failed', 'upstream_failed', 'skipped', 'removed'] as const satisfies readonly TIState[];
-const PENDING = ['none', 'scheduled', 'queued', 'running', 'up_for_retry'] as const satisfies readonly TIState[];
+const PENDING = ['none', 'scheduled', 'queued', 'running', 'up_for_retry', 'up_for_reschedule'] as const satisfies readonly TIState[];
 type Done = (typeof DONE)[number];
 const isDone = (s: TIState): s is Done => (DONE as readonly TIState[]).includes(s);
 
@@ -45,6 +45,10 @@ function finalOutcome(rule: TriggerRule, all: readonly Done[]): TriggerDecision 
       return failed ? 'upstream_failed' : 'run';
     case 'none_skipped':
       return skipped ? 'skip' : 'run';
+    case 'none_failed_min_one_success':
+    case 'none_failed_or_skipped':
+      // Airflow: a failure → upstream_failed; all skipped → skipped; else at least one succeeded → run.
+      return failed ? 'upstream_failed' : success ? 'run' : 'skip';
   }
 }
 
@@ -96,7 +100,7 @@ const show = (states: readonly TIState[]) => `[${states.join(', ')}]`;
 describe('summarize', () => {
   it('counts each finished state and what is done', () => {
     assert.deepEqual(summarize([]), { total: 0, success: 0, failed: 0, upstreamFailed: 0, skipped: 0, done: 0 });
-    assert.deepEqual(summarize(TI_STATES), { total: 9, success: 1, failed: 1, upstreamFailed: 1, skipped: 1, done: 4 });
+    assert.deepEqual(summarize(TI_STATES), { total: 10, success: 1, failed: 1, upstreamFailed: 1, skipped: 1, done: 4 });
     assert.deepEqual(summarize(['success', 'success', 'removed', 'running', 'none', 'skipped']), { total: 5, success: 2, failed: 0, upstreamFailed: 0, skipped: 1, done: 3 });
     for (const p of PENDING) assert.equal(summarize([p]).done, 0, `${p} is not done`);
     for (const d of DONE) if (d !== 'removed') assert.equal(summarize([d]).done, 1, `${d} is done`);
@@ -113,8 +117,8 @@ describe('summarize', () => {
 });
 
 describe('oracle sanity', () => {
-  it('enumerates every multiset of up to 4 of the 10 states (1001)', () => {
-    assert.equal(CASES.length, 1 + 10 + 55 + 220 + 715);
+  it('enumerates every multiset of up to 4 of the 11 states (1365)', () => {
+    assert.equal(CASES.length, 1 + 11 + 66 + 286 + 1001);
     assert.equal(new Set(CASES.map(show)).size, CASES.length);
   });
 
@@ -134,7 +138,7 @@ describe('every rule × every multiset of up to 4 upstream states', () => {
         const want = oracle(rule, states);
         if (got !== want) wrong.push(`${show(states)}: got ${got}, want ${want}`);
       }
-      assert.equal(checked, 1001);
+      assert.equal(checked, 1365);
       assert.deepEqual(wrong, [], `${rule}: ${wrong.length} wrong decisions`);
     });
 
@@ -146,7 +150,7 @@ describe('every rule × every multiset of up to 4 upstream states', () => {
       }
   });
 
-  it('pending states are interchangeable (none, scheduled, queued, running, up_for_retry all mean not done yet)', () => {
+  it('pending states are interchangeable (none, scheduled, queued, running, up_for_retry, up_for_reschedule all mean not done yet)', () => {
     for (const rule of TRIGGER_RULES)
       for (const states of CASES) {
         const asNone = states.map((s) => (isDone(s) ? s : 'none'));
@@ -247,6 +251,22 @@ const TABLE: Record<TriggerRule, Case[]> = {
     ['upstream_failed is not a skip', ['upstream_failed'], 'run'],
     ['one pending', ['success', 'running'], 'wait'],
     ['a skip decides at once', ['skipped', 'running'], 'skip'],
+  ],
+  none_failed_min_one_success: [
+    ['no upstream', [], 'run'],
+    ['the join after a branch: one branch ran, the other was skipped', ['success', 'skipped'], 'run'],
+    ['one success among skips', ['skipped', 'success', 'skipped'], 'run'],
+    ['every branch skipped', ['skipped', 'skipped'], 'skip'],
+    ['a branch still running', ['skipped', 'running'], 'wait'],
+    ['a sensor waiting to be poked again', ['success', 'up_for_reschedule'], 'wait'],
+    ['a failure decides at once', ['failed', 'running'], 'upstream_failed'],
+    ['an upstream_failed propagates', ['upstream_failed', 'success'], 'upstream_failed'],
+    ['a removed upstream does not count', ['removed', 'skipped'], 'skip'],
+  ],
+  none_failed_or_skipped: [
+    ['Airflow\'s deprecated name: the same rule', ['success', 'skipped'], 'run'],
+    ['every branch skipped', ['skipped'], 'skip'],
+    ['a failure', ['failed', 'skipped'], 'upstream_failed'],
   ],
   always: [
     ['no upstream', [], 'run'],

@@ -14,6 +14,7 @@ export const STATES: Record<string, StateStyle> = {
   queued: { label: 'queued', color: '#6d6d6d', ink: '#fff', symbol: '…' },
   scheduled: { label: 'scheduled', color: '#b58a3c', ink: '#fff', symbol: '◷' },
   up_for_retry: { label: 'up for retry', color: '#c99a00', ink: '#1a1a1a', symbol: '↻' },
+  up_for_reschedule: { label: 'up for reschedule', color: '#5f9ea0', ink: '#fff', symbol: '⏲' },
   upstream_failed: { label: 'upstream failed', color: '#e07b00', ink: '#1a1a1a', symbol: '⚠' },
   skipped: { label: 'skipped', color: '#d36fa8', ink: '#1a1a1a', symbol: '»' },
   removed: { label: 'removed', color: '#b8b8b8', ink: '#1a1a1a', symbol: '−' },
@@ -23,7 +24,7 @@ export const STATES: Record<string, StateStyle> = {
 
 export const styleOf = (state: string | null | undefined): StateStyle => STATES[state ?? 'none'] ?? { label: state ?? 'no status', color: '#eee', ink: '#222', symbol: '?' };
 
-export const UNFINISHED = new Set(['none', 'scheduled', 'queued', 'running', 'up_for_retry']);
+export const UNFINISHED = new Set(['none', 'scheduled', 'queued', 'running', 'up_for_retry', 'up_for_reschedule']);
 export const isUnfinishedRun = (s: string) => s === 'queued' || s === 'running';
 
 export function StateBadge({ state }: { state: string | null | undefined }) {
@@ -36,7 +37,7 @@ export function StateBadge({ state }: { state: string | null | undefined }) {
   );
 }
 
-const LEGEND = ['success', 'failed', 'running', 'queued', 'scheduled', 'up_for_retry', 'upstream_failed', 'skipped', 'removed', 'none'];
+const LEGEND = ['success', 'failed', 'running', 'queued', 'scheduled', 'up_for_retry', 'up_for_reschedule', 'upstream_failed', 'skipped', 'removed', 'none'];
 
 export function Legend() {
   return (

@@ -39,8 +39,8 @@ export function taskInstanceRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const { mapIndex } = parseInput(z.object(mapIndexQuery).strict(), req.query, 'query');
     const ti = await requireTI(dagId, runId, taskId, mapIndex);
     const tries = (await tryHistory(ctx.db.kysely, dagId, runId, { taskId, mapIndex })).map(tryJson);
-    // The current try is in the history only once it ended.
-    if (ti.try_number > 0 && (ti.state === 'queued' || ti.state === 'running'))
+    // The current try is in the history only once it ended (a reschedule-mode sensor's try goes on between pokes).
+    if (ti.try_number > 0 && (ti.state === 'queued' || ti.state === 'running' || ti.state === 'up_for_reschedule'))
       tries.push(tryJson({ task_id: taskId, map_index: mapIndex, try_number: ti.try_number, state: ti.state, start_date: ti.start_date, end_date: null, hostname: ti.hostname, external_executor_id: ti.external_executor_id, reason: null }));
     return { ...taskInstanceJson(ti), tries };
   });

@@ -52,7 +52,8 @@ export function registerTaskRun(tasks: Command): void {
           console.log(`warm pod ${o.warmPod}: ${await warm.serve(deps)}`);
           return;
         }
-        if (outcome.state !== 'success') process.exitCode = 1;
+        // A sensor waiting for its next poke or a skipped task did not fail: its process (pod) ends successfully.
+        if (outcome.state === 'failed' || outcome.state === 'up_for_retry') process.exitCode = 1;
       } finally {
         await db.close();
       }

@@ -35,7 +35,8 @@ export function registerTasksCommands(program: Command): void {
   tasks
     .command('test <dagId> <taskId> [runIdOrDate]')
     .description('run one task now without recording state (reads XCom of the given run if it exists)')
-    .action((dagId, taskId, runOrDate) =>
+    .option('--map-index <n>', 'for a mapped task: the instance to run (its elements come from the given run)', '-1')
+    .action((dagId, taskId, runOrDate, o) =>
       withRuntime(async (rt) => {
         const [{ getDag }, { triggerRun }, { runTaskTry }] = await Promise.all([import('../runtime.ts'), import('../../scheduler/dag-runs.ts'), import('../../worker/runner.ts')]);
         const dag = await getDag(rt, dagId);
@@ -48,7 +49,9 @@ export function registerTasksCommands(program: Command): void {
           await rt.db.kysely.updateTable('dag_run').set({ state: 'success', end_date: new Date().toISOString() }).where('dag_id', '=', dagId).where('run_id', '=', runId).execute();
         }
         if (!dag.tasks.some((t) => t.taskId === taskId)) throw new Error(`DAG ${dagId} has no task "${taskId}"`);
-        const outcome = await runTaskTry(runnerDeps(rt), { dagId, taskId, runId: runId!, mapIndex: -1 }, 1, 'test');
+        const mapIndex = parseIntArg(o.mapIndex, '--map-index');
+        if (mapIndex < 0 && dag.tasks.find((t) => t.taskId === taskId)?.mapped) throw new Error(`task ${taskId} is mapped: give --map-index N to test its instance N`);
+        const outcome = await runTaskTry(runnerDeps(rt), { dagId, taskId, runId: runId!, mapIndex }, 1, 'test');
         if (!outcome.ran) throw new Error(outcome.reason);
         console.log(JSON.stringify({ state: outcome.state, reason: outcome.reason, value: outcome.value ?? null }, null, 2));
         if (outcome.state !== 'success') process.exitCode = 1;
@@ -79,7 +82,7 @@ export function registerTasksCommands(program: Command): void {
       withRuntime(async (rt) => {
         const { tryHistory } = await import('../../core-queries/task-instances.ts');
         const rows = await tryHistory(rt.db.kysely, dagId, runId);
-        printRows(rows.map((r) => ({ task_id: r.task_id, try_number: r.try_number, state: r.state, start_date: r.start_date, end_date: r.end_date, reason: r.reason })), o.output);
+        printRows(rows.map((r) => ({ task_id: r.task_id, map_index: r.map_index, try_number: r.try_number, state: r.state, start_date: r.start_date, end_date: r.end_date, reason: r.reason })), o.output);
       }),
     );
 

@@ -59,10 +59,30 @@ function TriggerDialog({ dag, open, onClose }: { dag: DagDetail; open: boolean; 
   );
 }
 
+/** The states that matter most first: a mapped task's summary state is its instances' first in this order. */
+const RANK = ['failed', 'upstream_failed', 'running', 'queued', 'up_for_retry', 'up_for_reschedule', 'scheduled', 'none', 'removed', 'skipped', 'success'];
+const rank = (s: string | null) => (RANK.indexOf(s ?? 'none') < 0 ? RANK.length : RANK.indexOf(s ?? 'none'));
+
+/**
+ * One entry per task (by `key`): a mapped task has one task instance per map index, summarised as its instance in
+ * the state that matters most, with `mapped` counting the instances by state (null for an unmapped task).
+ */
+function summariseInstances<T extends { state: string | null; mapIndex: number }>(tis: T[], key: (t: T) => string): Map<string, T & { mapped: string | null }> {
+  const groups = new Map<string, T[]>();
+  for (const t of tis) groups.set(key(t), [...(groups.get(key(t)) ?? []), t]);
+  return new Map(
+    [...groups].map(([k, group]) => {
+      const pick = [...group].sort((a, b) => rank(a.state) - rank(b.state) || a.mapIndex - b.mapIndex)[0];
+      const counts = group.length > 1 ? Object.entries(group.reduce<Record<string, number>>((acc, t) => ({ ...acc, [t.state ?? 'none']: (acc[t.state ?? 'none'] ?? 0) + 1 }), {})).map(([st, n]) => `${n} ${styleOf(st).label}`).join(', ') : null;
+      return [k, { ...pick, mapped: counts ? `${group.length} mapped instances: ${counts}` : null }];
+    }),
+  );
+}
+
 function GridView({ dag, grid, runId }: { dag: DagDetail; grid: Grid; runId: string | null }) {
   const tasks = useMemo(() => topo(dag.tasks), [dag.tasks]);
   const runs = [...grid.dagRuns].reverse(); // oldest left, newest right
-  const cell = new Map(grid.taskInstances.map((t) => [`${t.runId}\u0000${t.taskId}`, t]));
+  const cell = summariseInstances(grid.taskInstances, (t) => `${t.runId}\u0000${t.taskId}`);
   if (!runs.length) return <p>No runs yet. {dag.schedule === null ? 'Trigger one.' : 'The scheduler creates them on schedule; you can also trigger one.'}</p>;
   return (
     <div className="grid-wrap">
@@ -103,11 +123,11 @@ function GridView({ dag, grid, runId }: { dag: DagDetail; grid: Grid; runId: str
                   <td key={r.runId} className={r.runId === runId ? 'selected' : undefined}>
                     {ti ? (
                       <Link
-                        href={urls.ti(dag.dagId, r.runId, t.taskId)}
+                        href={urls.ti(dag.dagId, r.runId, t.taskId, ti.mapIndex)}
                         className="cell"
                         data-state={ti.state}
                         style={{ background: s.color, color: s.ink }}
-                        title={`${t.taskId} in ${r.runId}: ${s.label}${ti.tryNumber ? `, try ${ti.tryNumber}` : ''}`}
+                        title={ti.mapped ? `${t.taskId} in ${r.runId}: ${ti.mapped}` : `${t.taskId} in ${r.runId}: ${s.label}${ti.tryNumber ? `, try ${ti.tryNumber}` : ''}`}
                         aria-label={`${t.taskId} in run ${r.runId}: ${s.label}`}
                       >
                         {s.symbol}
@@ -219,7 +239,8 @@ export function DagPage({ dagId, runId, view }: { dagId: string; runId: string |
   });
   const selectedRun = inGrid ?? single.data ?? (runId ? undefined : grid.data?.dagRuns[0]);
   const selectedTis = selectedRun ? (inGrid || !runId ? (grid.data?.taskInstances ?? []).filter((t) => t.runId === selectedRun.runId) : (singleTis.data?.taskInstances ?? [])) : [];
-  const states = new Map(selectedTis.map((t) => [t.taskId, t.state]));
+  const summary = summariseInstances(selectedTis, (t) => t.taskId);
+  const states = new Map([...summary].map(([taskId, t]) => [taskId, t.state]));
   const base = runId ? urls.run(dagId, runId) : urls.dag(dagId);
 
   return (
@@ -275,7 +296,7 @@ export function DagPage({ dagId, runId, view }: { dagId: string; runId: string |
                           )}
                         </p>
                         <Suspense fallback={<p className="muted">Loading the graph…</p>}>
-                          <Graph tasks={d.tasks} states={states} onSelect={(taskId) => selectedRun && navigate(urls.ti(d.dagId, selectedRun.runId, taskId))} />
+                          <Graph tasks={d.tasks} states={states} onSelect={(taskId) => selectedRun && navigate(urls.ti(d.dagId, selectedRun.runId, taskId, summary.get(taskId)?.mapIndex ?? -1))} />
                         </Suspense>
                       </>
                     )
