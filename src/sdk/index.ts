@@ -3,3 +3,4 @@ export { dag, chain, TaskRef, type DagOptions, type ScheduleSpec } from './dag.t
 export { task, shell, type Arg, type ShellOptions, type TaskSpec } from './task.ts';
 export { TRIGGER_RULES } from './types.ts';
 export type { TaskContext, TaskOptions, TriggerRule, ExecutorConfig, JsonObject, JsonValue, DataInterval } from './types.ts';
+export type { Connection, TaskSecrets } from './secrets-types.ts';

@@ -1,6 +1,7 @@
 // Messages between `floe worker` and its task-runner processes (queue-child.ts). The worker claims each try
 // before handing it over and records the outcome the task process sends back (batched with its other
 // processes'), so a task process writes no state of its own.
+import type { LoadedConfig } from '../config/load.ts';
 import type { TryEnd } from '../db/task-instances.ts';
 import type { TIKey } from '../executors/types.ts';
 
@@ -8,6 +9,8 @@ export interface QueueChildSettings {
   dbUrl: string;
   logsFolder: string;
   heartbeatSeconds: number;
+  /** The worker's configuration, as loaded (pod tasks need its Kubernetes settings). */
+  cfg?: LoadedConfig;
 }
 /** Worker → task process: run this try, already claimed. */
 export type QueueChildRequest = { type: 'run'; key: TIKey; tryNumber: number; dagHash?: string };

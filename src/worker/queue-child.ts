@@ -17,7 +17,7 @@ const send = (m: QueueChildReply) => process.send?.(m, (err: Error | null) => er
 
 process.on('message', (msg: QueueChildRequest) => {
   if (msg?.type !== 'run') return;
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue', parentPid }, msg.key, msg.tryNumber, 'claimed', { dagHash: msg.dagHash })
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'queue', parentPid, cfg: settings.cfg }, msg.key, msg.tryNumber, 'claimed', { dagHash: msg.dagHash })
     .then((o): QueueChildReply => (o.ran ? { type: 'done', end: o.end, returnJson: o.returnJson, timedOut: o.timedOut === true } : { type: 'done', end: null, reason: o.reason }))
     .catch((e: Error): QueueChildReply => ({ type: 'done', end: null, reason: `task runner error: ${e?.message ?? e}` }))
     .then(send);

@@ -2,6 +2,7 @@
 // queue workers, pods). It is the only thing that marks a try running and records how it ended.
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import type { LoadedConfig } from '../config/load.ts';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import { importDagFile } from '../dag/import.ts';
 import type { Db } from '../db/connect.ts';
@@ -13,9 +14,10 @@ import type { Selectable } from 'kysely';
 import { failureState, retryDelaySeconds } from '../dag/retries.ts';
 import { isTaskRef, type TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
-import { renderTemplate, templateVariables } from './templates.ts';
+import { renderTemplate, secretTemplateVariables, templateVariables } from './templates.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
 import { directRecorder, notQueuedReason } from './try-recorder.ts';
+import { openTrySecrets } from './secrets-context.ts';
 
 export interface RunnerDeps {
   db: Db;
@@ -30,6 +32,8 @@ export interface RunnerDeps {
    * the time the task would start, the task does not start: nobody could stop or report it any more.
    */
   parentPid?: number;
+  /** The configuration the try's process runs with (pod tasks read the Kubernetes settings); default: loaded here. */
+  cfg?: LoadedConfig;
 }
 
 function assertParentAlive(deps: RunnerDeps): void {
@@ -118,7 +122,7 @@ async function resolveArgs(value: unknown, pull: (taskId: string, key: string) =
 }
 
 async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskContext, log: TaskLog): Promise<string> {
-  const vars = templateVariables(ctx);
+  const vars = { ...templateVariables(ctx), ...(await secretTemplateVariables(ctx, [typeof body.command === 'string' ? body.command : '', ...Object.values(body.env)])) };
   const command = typeof body.command === 'function' ? body.command(ctx) : renderTemplate(body.command, vars, `task ${ctx.taskId} command`);
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries(body.env)) env[k] = renderTemplate(v, vars, `task ${ctx.taskId} env ${k}`);
@@ -127,11 +131,11 @@ async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskCon
     const child = spawn('sh', ['-c', command], { env, cwd: body.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let lastLine = '';
     child.stdout.on('data', (d: Buffer) => {
-      log.raw(d);
+      log.raw(d, 'stdout');
       const lines = d.toString().split('\n').filter((l) => l.trim() !== '');
       if (lines.length) lastLine = lines.at(-1)!;
     });
-    child.stderr.on('data', (d: Buffer) => log.raw(d));
+    child.stderr.on('data', (d: Buffer) => log.raw(d, 'stderr'));
     const onAbort = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -238,6 +242,8 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     return { ran: false, reason: notQueuedReason(await getTI(db.kysely, k), tryNumber) };
   }
   const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber), deps.echoLog);
+  // Masks secrets in the log from here on; ctx.variables, ctx.connection, ctx.mask.
+  const secrets = await openTrySecrets(deps, log);
   log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);
   const podKeys = POD_SETTING_KEYS.filter((key) => rec.task.executorConfig?.[key] != null);
   if (deps.ignoresPodSettings && podKeys.length)
@@ -272,6 +278,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       },
       log: (...a: unknown[]) => log.line('INFO', ...a),
       signal: ac.signal,
+      ...secrets.ctx,
     };
     const body = node.body;
     const work = (async () => {
@@ -292,7 +299,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   } catch (e) {
     const err = e as Error;
     timedOut = err instanceof TaskTimeoutError;
-    const reason = timedOut ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    const reason = secrets.mask(timedOut ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
     log.line('ERROR', `try ${tryNumber} failed: ${err?.stack ?? reason}`);
     end = failureEnd(rec.task, tryNumber, reason);
   } finally {

@@ -2,6 +2,7 @@
 // one try after another as the executor asks. When its parent goes away (scheduler killed) it exits — after
 // the try it is running, if any, has ended and been recorded: a try whose body already ran must not be lost
 // (and so run again) for want of its last write. A try that has not started its body by then does not start.
+import type { LoadedConfig } from '../config/load.ts';
 import { openDb } from '../db/connect.ts';
 import type { TIKey } from '../executors/types.ts';
 import { runTaskTry } from './runner.ts';
@@ -10,6 +11,8 @@ export interface WarmRunnerSettings {
   dbUrl: string;
   logsFolder: string;
   heartbeatSeconds: number;
+  /** The executor's configuration, as loaded (pod tasks need its Kubernetes settings). */
+  cfg?: LoadedConfig;
 }
 export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number; launchId: string; executionTimeout: number | null };
 export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumber: number; ran: boolean; state?: string; reason: string | null };
@@ -32,7 +35,7 @@ process.on('disconnect', () => {
 process.on('message', (msg: WarmRequest) => {
   if (msg.type !== 'run') return;
   current = { killAt: msg.executionTimeout != null ? Date.now() + msg.executionTimeout * 1000 + KILL_GRACE_MS : null };
-  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local', parentPid }, msg.key, msg.tryNumber, 'run', { launchId: msg.launchId })
+  void runTaskTry({ db, logsFolder: settings.logsFolder, heartbeatSeconds: settings.heartbeatSeconds, ignoresPodSettings: 'local', parentPid, cfg: settings.cfg }, msg.key, msg.tryNumber, 'run', { launchId: msg.launchId })
     .then((o) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: o.ran, state: o.ran ? o.state : undefined, reason: o.reason } as WarmReply, timedOut: o.ran && o.timedOut === true }))
     .catch((e: Error) => ({ reply: { type: 'done', key: msg.key, tryNumber: msg.tryNumber, ran: false, reason: `runner error: ${e.message}` } as WarmReply, timedOut: false }))
     // A timed-out task may still be running inside this process: never reuse it for another try.

@@ -24,7 +24,7 @@ export function registerTaskRun(tasks: Command): void {
         const ti = await getTI(db.kysely, key);
         if (!ti) throw new Error(`no task instance ${dagId}.${taskId} in run ${runId}`);
         const tryNumber = o.try ? parseIntArg(o.try, '--try') : ti.try_number;
-        const deps = { db, logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval, echoLog: true };
+        const deps = { db, logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval, echoLog: true, cfg };
         const outcome = await runTaskTry(deps, key, tryNumber, 'run', { launchId: o.launch });
         if (!outcome.ran) {
           console.error(`not run: ${outcome.reason}`);

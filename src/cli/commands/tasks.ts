@@ -9,7 +9,7 @@ import { parseIntArg, withRuntime } from './common.ts';
 const outputOption = () => new Option('-o, --output <format>', 'table or json').default('table').argParser(parseFormat);
 
 function runnerDeps(rt: Runtime) {
-  return { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval };
+  return { db: rt.db, logsFolder: rt.cfg.logging.logsFolder!, heartbeatSeconds: rt.cfg.scheduler.taskHeartbeatInterval, cfg: rt.cfg };
 }
 
 export function registerTasksCommands(program: Command): void {
@@ -50,7 +50,9 @@ export function registerTasksCommands(program: Command): void {
         if (!dag.tasks.some((t) => t.taskId === taskId)) throw new Error(`DAG ${dagId} has no task "${taskId}"`);
         const outcome = await runTaskTry(runnerDeps(rt), { dagId, taskId, runId: runId!, mapIndex: -1 }, 1, 'test');
         if (!outcome.ran) throw new Error(outcome.reason);
-        console.log(JSON.stringify({ state: outcome.state, reason: outcome.reason, value: outcome.value ?? null }, null, 2));
+        // What the try read as secrets (its connections' passwords, values it registered) prints as ***.
+        const { globalMasker } = await import('../../secrets/masker.ts');
+        console.log(globalMasker().mask(JSON.stringify({ state: outcome.state, reason: outcome.reason, value: outcome.value ?? null }, null, 2)));
         if (outcome.state !== 'success') process.exitCode = 1;
       }),
     );

@@ -83,7 +83,7 @@ async function runWorker(flags: WorkerFlags): Promise<void> {
     redisUrl: settings.redisUrl,
     prefix: settings.prefix,
     queues,
-    runner: { dbUrl, logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval },
+    runner: { dbUrl, logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval, cfg },
     isolate: flags.isolate ?? cfg.core.isolateTasks,
     name: flags.name,
     lockDurationMs: settings.lockDuration * 1000,

@@ -164,7 +164,7 @@ export function createLocalExecutor(deps: ExecutorDeps, opts: ExecutorOptions): 
     {
       parallelism: cfg.core.parallelism,
       isolate: cfg.core.isolateTasks,
-      runner: { dbUrl: databaseUrl(cfg), logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval },
+      runner: { dbUrl: databaseUrl(cfg), logsFolder: cfg.logging.logsFolder!, heartbeatSeconds: cfg.scheduler.taskHeartbeatInterval, cfg },
     },
     opts,
   );
