@@ -234,3 +234,20 @@ export async function rotateSecrets(db: Db, o: SecretStoreOptions): Promise<Rota
     throw invalid(`re-encrypted ${out.variables} variables and ${out.connections} connections, but ${failed.length} could not be decrypted with the configured keys: ${failed.join('; ')}`);
   return out;
 }
+
+/**
+ * After values stored unencrypted were encrypted: on SQLite the old text stays in freed pages and WAL frames
+ * until the file is rebuilt, so rebuild it (VACUUM) and empty the WAL. Needs a moment without other writers;
+ * returns why it could not, or null. PostgreSQL's old row versions go with its own (auto)vacuum.
+ */
+export async function scrubFreedPages(db: { kysely: Db; dialect: string }): Promise<string | null> {
+  if (db.dialect !== 'sqlite') return null;
+  const { sql } = await import('kysely');
+  try {
+    await sql`vacuum`.execute(db.kysely);
+    const r = await sql<{ busy: number }>`pragma wal_checkpoint(truncate)`.execute(db.kysely);
+    return r.rows[0]?.busy ? 'the WAL file is in use by another process (it is emptied at its next checkpoint)' : null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -129,11 +129,15 @@ async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskCon
   log.line('INFO', `running command: ${command}`);
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', command], { env, cwd: body.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The last non-empty line of the whole output (a line may arrive over several chunks).
     let lastLine = '';
+    let partial = '';
     child.stdout.on('data', (d: Buffer) => {
       log.raw(d, 'stdout');
-      const lines = d.toString().split('\n').filter((l) => l.trim() !== '');
-      if (lines.length) lastLine = lines.at(-1)!;
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      const full = lines.filter((l) => l.trim() !== '');
+      if (full.length) lastLine = full.at(-1)!;
     });
     child.stderr.on('data', (d: Buffer) => log.raw(d, 'stderr'));
     const onAbort = () => {
@@ -147,7 +151,7 @@ async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskCon
     child.on('error', reject);
     child.on('close', (code, signal) => {
       ctx.signal.removeEventListener('abort', onAbort);
-      if (code === 0) resolve(lastLine);
+      if (code === 0) resolve(partial.trim() !== '' ? partial : lastLine);
       else reject(new Error(signal ? `command killed by ${signal}` : `command exited with code ${code}`));
     });
   });

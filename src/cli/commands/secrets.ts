@@ -312,6 +312,10 @@ export function registerSecretsCommands(program: Command): void {
         const q = await load(rt);
         const r = await q.rotateSecrets(rt.db.kysely, q.o);
         console.log(`re-encrypted with key ${q.o.keyring.primaryId}: ${plural(r.variables, 'variable')}, ${plural(r.connections, 'connection')} (${r.newlyEncrypted} were unencrypted)`);
+        if (r.newlyEncrypted) {
+          const problem = await q.scrubFreedPages(rt.db);
+          if (problem) process.stderr.write(`warning: the database file may still hold the values that were unencrypted: rebuilding it failed: ${problem}\n`);
+        }
         if (q.o.keyring.ids.length > 1) console.log(`nothing is encrypted with the other keys any more: remove ${q.o.keyring.ids.slice(1).join(', ')} from secrets.key when every process has the new one`);
       }),
     );
