@@ -41,7 +41,8 @@ export function redisUrlProblem(v: string): string | null {
 /** Encryption keys: a list, or (from an environment variable) one string of comma-separated keys. */
 const secretKeyList = z
   .preprocess(
-    (v) => (typeof v === 'string' ? v.split(',').map((t) => t.trim()).filter(Boolean) : v),
+    // An empty FLOE__SECRETS__KEY (YAML reads it as null) means no key, as an unset one does.
+    (v) => (v === null ? [] : typeof v === 'string' ? v.split(',').map((t) => t.trim()).filter(Boolean) : v),
     z.array(z.string().superRefine((k, ctx) => {
       const problem = keyProblem(k);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });

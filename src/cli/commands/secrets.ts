@@ -1,7 +1,6 @@
 // floe variables …, floe connections …, floe secrets …, floe config …: variables and connections in the metadata
 // database (encrypted with secrets.key), the encryption keys, and the effective configuration.
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { type Command, Option } from '@commander-js/extra-typings';
 import { parseFormat, printRows } from '../output.ts';
 import type { Runtime } from '../runtime.ts';
@@ -244,28 +243,8 @@ export function registerSecretsCommands(program: Command): void {
     .action((file, o) =>
       withRuntime(async (rt) => {
         const q = await load(rt);
-        const text = readInput(file);
-        const ext = path.extname(file).toLowerCase();
-        const entries: [string, import('../../secrets/connection.ts').ConnectionFields][] = [];
-        if (ext === '.env') {
-          text.split(/\r?\n/).forEach((line, i) => {
-            const t = line.trim();
-            if (!t || t.startsWith('#')) return;
-            const eq = t.indexOf('=');
-            if (eq < 1) throw new Error(`${file}:${i + 1}: expected ID=URI`);
-            const id = t.slice(0, eq).trim();
-            entries.push([id, q.parseConnectionValue(t.slice(eq + 1).trim(), `${file}:${i + 1}: ${id}`)]);
-          });
-        } else {
-          let data: unknown;
-          try {
-            data = ext === '.yaml' || ext === '.yml' ? (await import('yaml')).parse(text) : JSON.parse(text);
-          } catch (e) {
-            throw new Error(`${file}: not valid ${ext === '.yaml' || ext === '.yml' ? 'YAML' : 'JSON'}: ${(e as Error).message}`);
-          }
-          if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error(`${file}: expected an object of connections by id, like {"my_db": {"conn_type": "postgres", "host": …}}`);
-          for (const [id, v] of Object.entries(data)) entries.push([id, typeof v === 'string' ? q.parseConnectionValue(v, `${file}: ${id}`) : q.connectionFromAirflowJson(v, `${file}: ${id}.`)]);
-        }
+        const { parseConnectionsFile } = await import('../../secrets/files.ts');
+        const entries = parseConnectionsFile(file, readInput(file));
         const r = await q.importConnections(rt.db.kysely, q.o, entries, o.onExisting as 'overwrite' | 'skip' | 'fail');
         for (const id of r.skipped) process.stderr.write(`skipped ${id}: it exists (--on-existing overwrite replaces it)\n`);
         console.log(`imported ${plural(r.created.length + r.updated.length, 'connection')} (${r.created.length} added, ${r.updated.length} replaced, ${r.skipped.length} skipped)`);
@@ -280,17 +259,8 @@ export function registerSecretsCommands(program: Command): void {
       withRuntime(async (rt) => {
         const q = await load(rt);
         const all = await q.allConnections(rt.db.kysely, q.o);
-        const ext = path.extname(file).toLowerCase().slice(1);
-        const format = o.format ?? (ext === 'yml' ? 'yaml' : ['json', 'yaml', 'env'].includes(ext) ? ext : 'json');
-        const obj = Object.fromEntries(
-          all.map((c) => [c.connId, { conn_type: c.connType, description: c.description, host: c.host, port: c.port, login: c.login, password: c.password, schema: c.schema, extra: c.extra }]),
-        );
-        const text =
-          format === 'env'
-            ? all.map((c) => `${c.connId}=${q.connectionUri(c)}\n`).join('')
-            : format === 'yaml'
-              ? (await import('yaml')).stringify(obj)
-              : `${JSON.stringify(obj, null, 2)}\n`;
+        const { formatConnections, formatOf } = await import('../../secrets/files.ts');
+        const text = formatConnections(all, o.format ?? formatOf(file));
         writeExport(file, text);
         if (file !== '-') console.log(`exported ${plural(all.length, 'connection')} to ${file}`);
       }),
