@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { QueryError } from '../core-queries/errors.ts';
 import { isConnectionError } from '../db/connect.ts';
+import { maskSecrets } from '../secrets/masker.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -42,7 +43,8 @@ export class ApiError extends Error {
 export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
 export function sendProblem(reply: FastifyReply, status: number, detail: string, headers: Record<string, string> = {}): FastifyReply {
-  const body: Problem = { status, title: titleOf(status), detail };
+  // Secrets this process knows (connection passwords it stored, configured tokens and keys) never appear in a detail.
+  const body: Problem = { status, title: titleOf(status), detail: maskSecrets(detail) };
   return reply.code(status).headers(headers).type(PROBLEM_TYPE).send(body);
 }
 

@@ -13,10 +13,12 @@ import { dagRoutes } from './routes/dags.ts';
 import { healthRoutes } from './routes/health.ts';
 import { operationRoutes } from './routes/operations.ts';
 import { poolRoutes } from './routes/pools.ts';
+import { secretsRoutes } from './routes/secrets.ts';
 import { taskInstanceRoutes } from './routes/task-instances.ts';
 import { taskPodRoutes } from './routes/task-pods.ts';
 import { uiSupportRoutes } from './routes/ui-support.ts';
 import { isPublicUiRequest, registerUi } from './ui-static.ts';
+import { configureMasker } from '../secrets/settings.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,6 +50,7 @@ const PUBLIC_ROUTES = new Set(['/health', '/health/live']);
  */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const auth = deps.cfg.api.auth;
+  configureMasker(deps.cfg);
   const tokens = new TokenStore(deps.cfg.api, deps.log);
   let kube: KubeApi | null = null;
   const ctx: ApiContext = { db: deps.db, cfg: deps.cfg, log: deps.log, now: deps.now ?? (() => new Date()), kube: () => (kube ??= deps.kube()) };
@@ -101,6 +104,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       operationRoutes(v1, ctx);
       uiSupportRoutes(v1, ctx);
       poolRoutes(v1, ctx);
+      secretsRoutes(v1, ctx);
     },
     { prefix: '/api/v1' },
   );

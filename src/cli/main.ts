@@ -22,6 +22,9 @@ try {
     console.log(floeVersion());
   } else await (await program()).parseAsync(process.argv);
 } catch (e) {
-  console.error(`error: ${(e as Error).message}`);
+  // With secrets read in this process (a connection, `tasks test`), the message shows them as *** (secrets/masker.ts).
+  const masker = (globalThis as { [k: symbol]: { mask(s: string): string } | undefined })[Symbol.for('floe.secrets.masker')];
+  const message = (e as Error).message;
+  console.error(`error: ${masker ? masker.mask(message) : message}`);
   process.exitCode = 1;
 }

@@ -6,6 +6,8 @@ import { registerKubernetesCommands } from './commands/kubernetes.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerDevCommands } from './commands/dev.ts';
 import { registerSchedulerCommands } from './commands/scheduler.ts';
+import { registerOperationCommands } from './commands/operations.ts';
+import { registerSecretsCommands } from './commands/secrets.ts';
 import { registerTasksCommands } from './commands/tasks.ts';
 import { registerWorkerCommands } from './commands/worker.ts';
 import { floeVersion } from './version.ts';
@@ -20,5 +22,7 @@ export function buildProgram(): Command {
   registerKubernetesCommands(program);
   registerWorkerCommands(program);
   registerDevCommands(program);
+  registerOperationCommands(program);
+  registerSecretsCommands(program);
   return program;
 }

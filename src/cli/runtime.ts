@@ -11,6 +11,7 @@ import { importErrorNaming } from '../core-queries/dags.ts';
 import { createExecutor } from '../executors/factory.ts';
 import { kubernetesBoundTasks, kubernetesPodConfig } from '../kubernetes/pod/config.ts';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from '../scheduler/scheduler.ts';
+import { configureMasker } from '../secrets/settings.ts';
 
 export interface Runtime {
   cfg: LoadedConfig;
@@ -21,6 +22,7 @@ export interface Runtime {
 
 export async function openRuntime(opts: { migrate?: boolean; logLevel?: string; cfg?: LoadedConfig } = {}): Promise<Runtime> {
   const cfg = opts.cfg ?? loadConfig();
+  configureMasker(cfg);
   const log = pino({ level: opts.logLevel ?? cfg.logging.level }, pino.destination(2));
   const db = await openDb(databaseUrl(cfg));
   if (opts.migrate ?? true) {

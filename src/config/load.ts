@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isSensitiveName } from '../secrets/masker.ts';
 import { configSchema, type FloeConfig } from './schema.ts';
 
 export class ConfigError extends Error {}
@@ -67,9 +68,49 @@ export function formatZodIssues(error: z.ZodError, where: string, fromEnv: Map<s
     .map((i) => {
       const at = i.path.join('.') || '(root)';
       const env = fromEnv.get(i.path.slice(0, 2).join('.'));
-      return env ? `${env.name}=${JSON.stringify(env.raw)}: ${at}: ${i.message}` : `${where}: ${at}: ${i.message}`;
+      // A key or token given in the environment is never shown.
+      return env ? `${env.name}=${isSensitiveName(env.name) ? '***' : JSON.stringify(env.raw)}: ${at}: ${i.message}` : `${where}: ${at}: ${i.message}`;
     })
     .join('\n');
+}
+
+/** FLOE_HOME, and the config file that applies with its values (none: empty). */
+function readConfigFile(env: Env, cwd: string, configFileOpt: string | null | undefined): { home: string; configFile: string | null; fileValues: Record<string, unknown> } {
+  const home = path.resolve(cwd, env.FLOE_HOME ?? '.floe');
+  const candidates = [configFileOpt, env.FLOE_CONFIG, path.join(home, 'floe.yaml'), path.join(cwd, 'floe.yaml')];
+  const explicit = configFileOpt ?? env.FLOE_CONFIG;
+  if (explicit && !existsSync(path.resolve(cwd, explicit))) throw new ConfigError(`config file ${explicit} does not exist`);
+  for (const c of candidates) {
+    if (!c) continue;
+    const abs = path.resolve(cwd, c);
+    if (!existsSync(abs)) continue;
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(abs, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${abs}: not valid YAML: ${(e as Error).message}`);
+    }
+    if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+      throw new ConfigError(`${abs}: expected a mapping of sections (core:, database:, …) at the top level`);
+    return { home, configFile: abs, fileValues: (parsed ?? {}) as Record<string, unknown> };
+  }
+  return { home, configFile: null, fileValues: {} };
+}
+
+/**
+ * Where each key's effective value comes from: `default`, `file <path>`, or the environment variable that set
+ * it (`env FLOE__CORE__PARALLELISM`, `env FLOE_DATABASE_URL`). Keys as `section.key`.
+ */
+export function configSources(opts: { env?: Env; configFile?: string | null; cwd?: string } = {}): Map<string, string> {
+  const env = opts.env ?? process.env;
+  const { configFile, fileValues } = readConfigFile(env, opts.cwd ?? process.cwd(), opts.configFile);
+  const out = new Map<string, string>();
+  for (const [section, values] of Object.entries(fileValues))
+    if (values && typeof values === 'object') for (const key of Object.keys(values)) out.set(`${section}.${key}`, `file ${configFile}`);
+  for (const { section, key, o } of envEntries(env)) out.set(`${section}.${key}`, `env ${o.name}`);
+  if (env.FLOE_DATABASE_URL) out.set('database.url', 'env FLOE_DATABASE_URL');
+  if (env.FLOE_DAGS_FOLDER) out.set('core.dagsFolder', 'env FLOE_DAGS_FOLDER');
+  return out;
 }
 
 /**
@@ -79,28 +120,7 @@ export function formatZodIssues(error: z.ZodError, where: string, fromEnv: Map<s
 export function loadConfig(opts: { env?: Env; configFile?: string | null; cwd?: string } = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const home = path.resolve(cwd, env.FLOE_HOME ?? '.floe');
-  const candidates = [opts.configFile, env.FLOE_CONFIG, path.join(home, 'floe.yaml'), path.join(cwd, 'floe.yaml')];
-  let configFile: string | null = null;
-  let fileValues: Record<string, unknown> = {};
-  const explicit = opts.configFile ?? env.FLOE_CONFIG;
-  if (explicit && !existsSync(path.resolve(cwd, explicit))) throw new ConfigError(`config file ${explicit} does not exist`);
-  for (const c of candidates) {
-    if (!c) continue;
-    const abs = path.resolve(cwd, c);
-    if (!existsSync(abs)) continue;
-    configFile = abs;
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(readFileSync(abs, 'utf8'));
-    } catch (e) {
-      throw new ConfigError(`${abs}: not valid YAML: ${(e as Error).message}`);
-    }
-    if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed)))
-      throw new ConfigError(`${abs}: expected a mapping of sections (core:, database:, …) at the top level`);
-    fileValues = (parsed ?? {}) as Record<string, unknown>;
-    break;
-  }
+  const { home, configFile, fileValues } = readConfigFile(env, cwd, opts.configFile);
   const overrides = envOverrides(env);
   const fromEnv = new Map(envEntries(env).map((e) => [`${e.section}.${e.key}`, e.o]));
   let result = configSchema.safeParse(merge(fileValues, overrides));

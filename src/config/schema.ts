@@ -1,6 +1,8 @@
 // Every configuration key, its default and meaning. docs/configuration.md mirrors this file.
 import { z } from 'zod';
 import { queueConfigFields } from '../executors/queue/settings.ts';
+import { keyProblem } from '../secrets/crypto.ts';
+import { DEFAULT_MIN_MASK_LENGTH, DEFAULT_SENSITIVE_NAMES } from '../secrets/masker.ts';
 
 const seconds = z.number().nonnegative();
 
@@ -35,6 +37,18 @@ export function redisUrlProblem(v: string): string | null {
   if (!/^\/?(\d+)?$/.test(url.pathname)) return `${expected}; got ${JSON.stringify(v)} (the path must be a database number, like /0)`;
   return null;
 }
+
+/** Encryption keys: a list, or (from an environment variable) one string of comma-separated keys. */
+const secretKeyList = z
+  .preprocess(
+    // An empty FLOE__SECRETS__KEY (YAML reads it as null) means no key, as an unset one does.
+    (v) => (v === null ? [] : typeof v === 'string' ? v.split(',').map((t) => t.trim()).filter(Boolean) : v),
+    z.array(z.string().superRefine((k, ctx) => {
+      const problem = keyProblem(k);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })),
+  )
+  .default([]);
 
 const redisUrl = queueConfigFields.redisUrl.superRefine((v, ctx) => {
   const problem = redisUrlProblem(v);
@@ -161,6 +175,29 @@ export const configSchema = z
         adminTokens: apiTokenList,
         /** File of `<role> <token>` lines (role `read` or `admin`), e.g. a mounted Secret; re-read when it changes. */
         tokensFile: z.string().nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+    secrets: z
+      .object({
+        /** AES-256-GCM keys (base64, 32 bytes): the first encrypts, all decrypt (rotation). */
+        key: secretKeyList,
+        /** Store connection passwords and sensitive variables unencrypted when no key is configured. */
+        allowPlaintext: z.boolean().default(false),
+        /** Key names (substrings, any case) that make a variable or extra field sensitive: encrypted and masked. */
+        sensitiveNames: z.array(z.string().min(1)).default([...DEFAULT_SENSITIVE_NAMES]),
+        /** Secrets shorter than this are not masked in logs. */
+        minMaskLength: z.number().int().min(1).default(DEFAULT_MIN_MASK_LENGTH),
+        /** Mask the values of the task process's environment variables whose names look sensitive (DB_PASSWORD, API_TOKEN, …). */
+        maskEnvironment: z.boolean().default(true),
+        /** Read connections and variables from Kubernetes Secrets (by name) before the metadata database. */
+        kubernetesBackend: z.boolean().default(false),
+        /** Namespace of those Secrets; null: kubernetes.namespace. */
+        kubernetesNamespace: z.string().nullable().default(null),
+        /** Secret name of connection `my_db`: `<prefix>my-db`. */
+        connectionsPrefix: z.string().default('floe-conn-'),
+        /** Secret name of variable `region`: `<prefix>region`. */
+        variablesPrefix: z.string().default('floe-var-'),
       })
       .strict()
       .prefault({}),

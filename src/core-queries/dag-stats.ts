@@ -27,6 +27,24 @@ export async function dagStats(db: Db, dags: SerializedDag[], recent: number, no
   );
 }
 
+/** The next `count` scheduled runs the timetable will create after the DAG's latest scheduled run (`floe dags next-run`). */
+export async function upcomingRuns(db: Db, dag: SerializedDag, now: Date, count: number): Promise<NonNullable<DagStats['nextRun']>[]> {
+  const out: NonNullable<DagStats['nextRun']>[] = [];
+  let next = await nextRun(db, dag, now);
+  while (next && out.length < count) {
+    out.push(next);
+    const info = makeTimetable(dag.schedule!, dag.timezone).upcomingDagRunInfo({
+      lastInterval: { start: new Date(next.dataIntervalStart), end: new Date(next.dataIntervalEnd) },
+      startDate: dag.startDate ? new Date(dag.startDate) : null,
+      endDate: dag.endDate ? new Date(dag.endDate) : null,
+      catchup: true,
+      now,
+    });
+    next = info ? { logicalDate: info.logicalDate.toISOString(), dataIntervalStart: info.dataInterval.start.toISOString(), dataIntervalEnd: info.dataInterval.end.toISOString() } : null;
+  }
+  return out;
+}
+
 async function nextRun(db: Db, dag: SerializedDag, now: Date): Promise<DagStats['nextRun']> {
   if (dag.schedule === null) return null;
   const last = await db

@@ -12,7 +12,7 @@ import type { Database } from '../db/schema.ts';
 import { finishTryIn, keyColumns } from '../db/task-instances.ts';
 import type { TIKey } from '../executors/types.ts';
 import { nowIso } from '../util/time.ts';
-import { invalid, notFound } from './errors.ts';
+import { conflict, invalid, notFound } from './errors.ts';
 
 type Db = Kysely<Database>;
 type Trx = Transaction<Database>;
@@ -38,8 +38,13 @@ export interface NotCleared extends TaskInstanceRef {
 export interface ClearOptions {
   /** One run; all runs of the DAG when absent. */
   runId?: string;
+  /** Only runs whose logical date is on or after / on or before these (both included). */
+  startDate?: Date;
+  endDate?: Date;
   /** These tasks (and, by the flags, their relatives); every task of the DAG when absent. */
   taskIds?: string[];
+  /** Tasks whose id this regular expression finds (a search, as Airflow's -t), instead of `taskIds`. */
+  taskRegex?: string;
   /** Only task instances that failed or are upstream_failed. */
   onlyFailed?: boolean;
   includeDownstream?: boolean;
@@ -100,17 +105,39 @@ async function rescheduleRun(trx: Trx, dagId: string, runId: string, now: string
   return false;
 }
 
+/** The task ids a regular expression finds in a task id (a search, not a full match). Bad or matchless: `invalid`. */
+export function tasksMatching(dag: SerializedDag, pattern: string): string[] {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch (e) {
+    throw invalid(`task regex ${JSON.stringify(pattern)}: ${(e as Error).message}`);
+  }
+  const ids = dag.tasks.map((t) => t.taskId).filter((id) => re.test(id));
+  if (!ids.length) throw invalid(`no task of DAG "${dag.dagId}" matches the regex ${JSON.stringify(pattern)}`);
+  return ids;
+}
+
 /**
  * Clears task instances so they run again: each finished (or waiting) one goes back to `none` with its end
  * date, reason and retry time cleared; its try number stays (the next try is the one after it). Task instances
  * with a try queued or running are not cleared (`notCleared`). Runs that had finished are requeued.
  */
 export async function clearTaskInstances(db: Db, dag: SerializedDag, o: ClearOptions = {}): Promise<ClearResult> {
-  const tasks = o.taskIds?.length ? relatedTasks(dag, o.taskIds, { downstream: o.includeDownstream, upstream: o.includeUpstream }) : null;
+  if (o.taskIds?.length && o.taskRegex !== undefined) throw invalid('give task ids or a task regex, not both');
+  if (o.startDate && o.endDate && o.startDate > o.endDate) throw invalid(`the start date ${o.startDate.toISOString()} is after the end date ${o.endDate.toISOString()}`);
+  const picked = o.taskRegex !== undefined ? tasksMatching(dag, o.taskRegex) : o.taskIds;
+  const tasks = picked?.length ? relatedTasks(dag, picked, { downstream: o.includeDownstream, upstream: o.includeUpstream }) : null;
   if (o.runId !== undefined) await requireRunRow(db, dag.dagId, o.runId);
   return db.transaction().execute(async (trx) => {
     let q = trx.selectFrom('task_instance').select(['run_id', 'task_id', 'map_index', 'state']).where('dag_id', '=', dag.dagId).where('state', '!=', 'none');
     if (o.runId !== undefined) q = q.where('run_id', '=', o.runId);
+    if (o.startDate || o.endDate) {
+      let runs = trx.selectFrom('dag_run').select('run_id').where('dag_id', '=', dag.dagId);
+      if (o.startDate) runs = runs.where('logical_date', '>=', o.startDate.toISOString());
+      if (o.endDate) runs = runs.where('logical_date', '<=', o.endDate.toISOString());
+      q = q.where('run_id', 'in', runs);
+    }
     if (tasks) q = q.where('task_id', 'in', [...tasks]);
     if (o.onlyFailed) q = q.where('state', 'in', FAILED);
     const rows = await q.orderBy('run_id').orderBy('task_id').orderBy('map_index').execute();
@@ -274,5 +301,45 @@ export async function setDagRunState(db: Db, dagId: string, runId: string, state
       .where('run_id', '=', runId)
       .execute();
     return { previousState: run.state, state, taskInstances: changes };
+  });
+}
+
+export interface DeleteDagResult {
+  dagId: string;
+  runs: number;
+  taskInstances: number;
+  tries: number;
+  xcoms: number;
+}
+
+/**
+ * Deletes everything the metadata database holds about a DAG (`floe dags delete`, `DELETE /api/v1/dags/{id}`):
+ * its row, runs, task instances, try history, launch failures, pods, XComs and import errors. Not its file
+ * (while the file defines it, the DAG processor adds the DAG again, as new) nor its task log files. Refused
+ * while a try of it is queued or running.
+ */
+export async function deleteDag(db: Db, dagId: string): Promise<DeleteDagResult> {
+  return db.transaction().execute(async (trx) => {
+    const [dag, anyRun] = await Promise.all([
+      trx.selectFrom('dag').select('dag_id').where('dag_id', '=', dagId).executeTakeFirst(),
+      trx.selectFrom('dag_run').select('run_id').where('dag_id', '=', dagId).limit(1).executeTakeFirst(),
+    ]);
+    if (!dag && !anyRun) throw notFound(`no DAG "${dagId}"`);
+    const busy = await trx.selectFrom('task_instance').select(['run_id', 'task_id', 'state']).where('dag_id', '=', dagId).where('state', 'in', [...IN_FLIGHT]).limit(5).execute();
+    if (busy.length)
+      throw conflict(
+        `DAG "${dagId}" has tries queued or running (${busy.map((b) => `${b.task_id} in ${b.run_id}: ${b.state}`).join(', ')}): let them finish, or mark them failed, before deleting it`,
+      );
+    const n = (r: { numDeletedRows: bigint }) => Number(r.numDeletedRows);
+    const xcoms = n(await trx.deleteFrom('xcom').where('dag_id', '=', dagId).executeTakeFirst());
+    const tries = n(await trx.deleteFrom('task_instance_history').where('dag_id', '=', dagId).executeTakeFirst());
+    await trx.deleteFrom('task_launch_failure').where('dag_id', '=', dagId).execute();
+    await trx.deleteFrom('task_pod').where('dag_id', '=', dagId).execute();
+    await trx.deleteFrom('task_reschedule').where('dag_id', '=', dagId).execute();
+    const taskInstances = n(await trx.deleteFrom('task_instance').where('dag_id', '=', dagId).executeTakeFirst());
+    const runs = n(await trx.deleteFrom('dag_run').where('dag_id', '=', dagId).executeTakeFirst());
+    await trx.deleteFrom('import_error').where('dag_id', '=', dagId).execute();
+    await trx.deleteFrom('dag').where('dag_id', '=', dagId).execute();
+    return { dagId, runs, taskInstances, tries, xcoms };
   });
 }

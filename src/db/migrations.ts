@@ -193,6 +193,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('task_reschedule_ti').on('task_reschedule').columns(['dag_id', 'run_id', 'task_id', 'map_index', 'try_number']).execute();
       },
     },
+    '0007_variables_connections': {
+      async up(db: AnyDb) {
+        // Variables and connections (docs/concepts.md): secret values are encrypted by Floe before they get here.
+        await db.schema
+          .createTable('variable')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('val', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('is_encrypted', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('connection')
+          .addColumn('conn_id', 'text', (c) => c.primaryKey())
+          .addColumn('conn_type', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('host', 'text')
+          .addColumn('port', 'integer')
+          .addColumn('login', 'text')
+          .addColumn('password', 'text')
+          .addColumn('schema', 'text')
+          .addColumn('extra', 'text')
+          .addColumn('is_encrypted', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('is_extra_encrypted', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
     '0008_warm_pods': {
       async up(db: AnyDb) {
         // Warm worker pods (kubernetes.warmPods): one row per pod once its first try ended (src/db/warm-pods.ts).

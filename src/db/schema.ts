@@ -181,6 +181,33 @@ export interface TaskPodTable {
   updated_at: string;
 }
 
+/** A variable: key → JSON value (`val` holds its JSON text, encrypted when `is_encrypted`). */
+export interface VariableTable {
+  key: string;
+  val: string;
+  description: string | null;
+  is_encrypted: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A connection; `password` and `extra` (JSON text) are encrypted when their flag is set. */
+export interface ConnectionTable {
+  conn_id: string;
+  conn_type: string;
+  description: string | null;
+  host: string | null;
+  port: number | null;
+  login: string | null;
+  password: string | null;
+  schema: string | null;
+  extra: string | null;
+  is_encrypted: number;
+  is_extra_encrypted: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   dag: DagTable;
   import_error: ImportErrorTable;
@@ -194,7 +221,9 @@ export interface Database {
   task_pod: TaskPodTable;
   task_reschedule: TaskRescheduleTable;
   warm_pod: WarmPodTable;
+  variable: VariableTable;
+  connection: ConnectionTable;
 }
 
 /** Every table Floe owns (for `floe db reset`), including the migrator's own. */
-export const FLOE_TABLES = ['task_reschedule', 'warm_pod', 'task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;
+export const FLOE_TABLES = ['variable', 'connection', 'task_reschedule', 'warm_pod', 'task_pod', 'xcom', 'task_launch_failure', 'task_instance_history', 'task_instance', 'dag_run', 'import_error', 'dag', 'pool', 'job', 'floe_migration', 'floe_migration_lock'] as const;

@@ -6,3 +6,4 @@ export { sensor, fileSensor, externalTaskSensor, type FileSensorOptions, type Ex
 export { podTask, type PodTaskOptions, type PodValue } from './pod-task.ts';
 export { TRIGGER_RULES } from './types.ts';
 export type { TaskContext, TaskOptions, TriggerRule, ExecutorConfig, JsonObject, JsonValue, DataInterval, SensorOptions, SensorMode } from './types.ts';
+export type { Connection, TaskSecrets } from './secrets-types.ts';

@@ -1,4 +1,5 @@
 // Types DAG authors see. This module imports nothing of Floe's runtime so DAG files load fast.
+import type { TaskSecrets } from './secrets-types.ts';
 
 export const TRIGGER_RULES = [
   'all_success',
@@ -91,7 +92,7 @@ export interface DataInterval {
 }
 
 /** What a running task receives. */
-export interface TaskContext {
+export interface TaskContext extends TaskSecrets {
   dagId: string;
   taskId: string;
   runId: string;

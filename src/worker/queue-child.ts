@@ -6,6 +6,8 @@ import { CHILD_SETTINGS_ENV, type QueueChildReply, type QueueChildRequest, type 
 import { runTaskTry } from './runner.ts';
 
 const settings = JSON.parse(process.env[CHILD_SETTINGS_ENV] ?? 'null') as QueueChildSettings | null;
+// The settings hold the whole configuration (keys, tokens): tasks and their commands do not inherit them.
+delete process.env[CHILD_SETTINGS_ENV];
 if (!settings || !process.send) throw new Error(`${CHILD_SETTINGS_ENV} is not set: this process is started by "floe worker"`);
 // The worker went away (e.g. SIGKILL): the try ends with it, unrecorded; zombie detection ends it in the DB
 // and BullMQ's stalled-job check frees the job, so the try can never run twice at once.

@@ -14,12 +14,13 @@ import type { Selectable } from 'kysely';
 import { failureState, retryDelaySeconds } from '../dag/retries.ts';
 import type { TaskBody } from '../sdk/dag.ts';
 import { POD_SETTING_KEYS, type TaskContext } from '../sdk/types.ts';
-import { renderTemplate, templateVariables } from './templates.ts';
+import { renderTemplate, secretTemplateVariables, templateVariables } from './templates.ts';
 import { noteRecorded, TaskLog, taskLogPath } from './task-log.ts';
 import { type AlsoIn, directRecorder, notQueuedReason } from './try-recorder.ts';
 import { pullTaskOutput, taskArgs } from './mapping.ts';
 import { TryFlow } from './flow.ts';
 import { builtinPoke } from './sensors.ts';
+import { openTrySecrets } from './secrets-context.ts';
 import path from 'node:path';
 
 export interface RunnerDeps {
@@ -115,20 +116,24 @@ async function loadRecords(db: Db, k: TIKey, dagHash: string | undefined) {
 }
 
 async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskContext, log: TaskLog): Promise<string> {
-  const vars = templateVariables(ctx);
+  const vars = { ...templateVariables(ctx), ...(await secretTemplateVariables(ctx, [typeof body.command === 'string' ? body.command : '', ...Object.values(body.env)])) };
   const command = typeof body.command === 'function' ? body.command(ctx) : renderTemplate(body.command, vars, `task ${ctx.taskId} command`);
   const env: Record<string, string> = { ...(process.env as Record<string, string>) };
   for (const [k, v] of Object.entries(body.env)) env[k] = renderTemplate(v, vars, `task ${ctx.taskId} env ${k}`);
   log.line('INFO', `running command: ${command}`);
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', command], { env, cwd: body.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The last non-empty line of the whole output (a line may arrive over several chunks).
     let lastLine = '';
+    let partial = '';
     child.stdout.on('data', (d: Buffer) => {
-      log.raw(d);
-      const lines = d.toString().split('\n').filter((l) => l.trim() !== '');
-      if (lines.length) lastLine = lines.at(-1)!;
+      log.raw(d, 'stdout');
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      const full = lines.filter((l) => l.trim() !== '');
+      if (full.length) lastLine = full.at(-1)!;
     });
-    child.stderr.on('data', (d: Buffer) => log.raw(d));
+    child.stderr.on('data', (d: Buffer) => log.raw(d, 'stderr'));
     const onAbort = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -140,7 +145,7 @@ async function runShell(body: Extract<TaskBody, { kind: 'shell' }>, ctx: TaskCon
     child.on('error', reject);
     child.on('close', (code, signal) => {
       ctx.signal.removeEventListener('abort', onAbort);
-      if (code === 0) resolve(lastLine);
+      if (code === 0) resolve(partial.trim() !== '' ? partial : lastLine);
       else reject(new Error(signal ? `command killed by ${signal}` : `command exited with code ${code}`));
     });
   });
@@ -235,6 +240,8 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
     return { ran: false, reason: notQueuedReason(await getTI(db.kysely, k), tryNumber) };
   }
   const log = new TaskLog(taskLogPath(deps.logsFolder, k, tryNumber), deps.echoLog);
+  // Masks secrets in the log from here on; ctx.variables, ctx.connection, ctx.mask.
+  const secrets = await openTrySecrets(deps, log);
   log.line('INFO', `starting try ${tryNumber} of ${k.dagId}.${k.taskId} run ${k.runId} (pid ${process.pid} on ${hostname()})`);
   const podKeys = POD_SETTING_KEYS.filter((key) => rec.task.executorConfig?.[key] != null);
   if (deps.ignoresPodSettings && podKeys.length)
@@ -283,6 +290,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
       },
       log: (...a: unknown[]) => log.line('INFO', ...a),
       signal: ac.signal,
+      ...secrets.ctx,
     };
     const body = node.body;
     const work = (async () => {
@@ -307,7 +315,7 @@ export async function runTaskTry(deps: RunnerDeps, k: TIKey, tryNumber: number, 
   } catch (e) {
     const err = e as Error;
     timedOut = err instanceof TaskTimeoutError;
-    const reason = timedOut ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    const reason = secrets.mask(timedOut ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`);
     end = flow.end(failureEnd(rec.task, tryNumber, reason), e);
     if (end.state !== 'up_for_reschedule') log.line('ERROR', `try ${tryNumber} ${end.state === 'skipped' ? 'skipped' : 'failed'}: ${err?.stack ?? reason}`);
   } finally {

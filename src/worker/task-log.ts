@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { format } from 'node:util';
 import type { TIKey } from '../executors/types.ts';
+import { MaskingStream, type SecretsMasker } from '../secrets/masker.ts';
 
 export function taskLogPath(logsFolder: string, k: TIKey, tryNumber: number): string {
   const safe = (s: string) => s.replace(/[/\\]/g, '_');
@@ -31,6 +32,9 @@ function openLog(file: string): number {
 export class TaskLog {
   private fd: number | null;
   private failed = false;
+  /** With a masker, every secret it knows is written as `***` (streams of raw output per channel). */
+  private masker: SecretsMasker | null = null;
+  private readonly streams = new Map<string, MaskingStream>();
   /** `echo`: also write to standard output (`floe tasks run`, so a pod's log holds the task log). */
   constructor(
     readonly file: string,
@@ -38,10 +42,33 @@ export class TaskLog {
   ) {
     this.fd = openLog(file);
   }
-  line(level: string, ...args: unknown[]): void {
-    this.raw(`[${new Date().toISOString()}] ${level} ${format(...args)}\n`);
+  setMasker(masker: SecretsMasker): void {
+    this.masker = masker;
   }
-  raw(chunk: string | Buffer): void {
+  line(level: string, ...args: unknown[]): void {
+    const text = `[${new Date().toISOString()}] ${level} ${format(...args)}\n`;
+    if (!this.masker) return this.write(text);
+    this.flushStreams();
+    this.write(this.masker.mask(text));
+  }
+  /**
+   * A chunk of a task's raw output. `channel` (stdout, stderr) keeps a secret split over two chunks of one
+   * stream masked: the end of a chunk that may begin a secret waits for the next chunk of its channel.
+   */
+  raw(chunk: string | Buffer, channel = 'raw'): void {
+    if (!this.masker) return this.write(chunk);
+    let s = this.streams.get(channel);
+    if (!s) this.streams.set(channel, (s = new MaskingStream(this.masker)));
+    const out = s.write(chunk);
+    if (out) this.write(out);
+  }
+  private flushStreams(): void {
+    for (const s of this.streams.values()) {
+      const rest = s.end();
+      if (rest) this.write(rest);
+    }
+  }
+  private write(chunk: string | Buffer): void {
     if (this.fd !== null && !this.failed) {
       try {
         if (typeof chunk === 'string') writeSync(this.fd, chunk);
@@ -55,6 +82,7 @@ export class TaskLog {
     if (this.echo) process.stdout.write(chunk);
   }
   close(): Promise<void> {
+    this.flushStreams();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     return Promise.resolve();

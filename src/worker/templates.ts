@@ -32,3 +32,30 @@ export function renderTemplate(template: string, vars: Record<string, unknown>, 
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
 }
+
+/**
+ * Template variables for variables and connections, as Airflow's: `{{ var.value.KEY }}` (the value as text),
+ * `{{ var.json.KEY.path }}` (into a JSON value), `{{ conn.ID.host }}` (also `port`, `login`, `password`,
+ * `schema`, `conn_type`, `uri`, `extra` as JSON text, `extra_dejson.FIELD`). Only those the templates name are
+ * read; what they read is registered for masking, so a rendered command shows `***` for a password.
+ */
+export async function secretTemplateVariables(ctx: TaskContext, templates: readonly string[]): Promise<Record<string, unknown>> {
+  const text = templates.join('\n');
+  const value: Record<string, string> = {};
+  const json: Record<string, unknown> = {};
+  const conn: Record<string, unknown> = {};
+  for (const [, kind, key] of text.matchAll(/\{\{\s*var\.(value|json)\.([\w.-]+?)(?=[\s.}])/g)) {
+    const v = await ctx.variables.get(key);
+    if (kind === 'value') value[key] = typeof v === 'string' ? v : JSON.stringify(v);
+    else json[key] = v;
+  }
+  for (const [, id] of text.matchAll(/\{\{\s*conn\.([\w-]+)\./g)) {
+    if (id in conn) continue;
+    const c = await ctx.connection(id);
+    conn[id] = { conn_type: c.connType, host: c.host, port: c.port, login: c.login, password: c.password, schema: c.schema, extra: JSON.stringify(c.extra), extra_dejson: c.extra, uri: c.uri, description: c.description };
+  }
+  const out: Record<string, unknown> = {};
+  if (Object.keys(value).length || Object.keys(json).length) out.var = { value, json };
+  if (Object.keys(conn).length) out.conn = conn;
+  return out;
+}

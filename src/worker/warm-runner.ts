@@ -19,6 +19,8 @@ export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumbe
 
 const settings = JSON.parse(process.env.FLOE_RUNNER_SETTINGS ?? 'null') as WarmRunnerSettings | null;
 if (!settings) throw new Error('FLOE_RUNNER_SETTINGS is not set: this process is started by the local executor');
+// The settings hold the whole configuration (keys, tokens): tasks and their commands do not inherit them.
+delete process.env.FLOE_RUNNER_SETTINGS;
 const db = await openDb(settings.dbUrl);
 const parentPid = process.ppid;
 /** The try running now, and when the executor would have killed it (executionTimeout plus its grace). */

@@ -303,7 +303,7 @@ for (const dialect of await dialects()) {
         ['GET', '/api/v1/dags/a%00b'],
         ['GET', '/api/v1/dags/hello/dagRuns/x/taskInstances/y/logs/99999999999'],
         ['POST', '/api/v1/dags/hello/dagRuns'],
-        ['DELETE', '/api/v1/dags/hello'],
+        ['DELETE', '/api/v1/dags/hello/dagRuns'],
         ['GET', '/api/v1/pools?offset=abc'],
       ];
       for (const [method, path] of odd) {

@@ -166,9 +166,13 @@ for (const overlay of OVERLAYS) {
     assert.equal(pod.metadata.namespace, 'floe');
     assert.equal(pod.spec.serviceAccountName, 'floe-worker');
     assert.deepEqual(envOf(base, 'FLOE_DATABASE_URL').valueFrom, { secretKeyRef: { name: 'floe-database', key: 'url' } });
+    // The encryption key of connections and variables reaches the scheduler, the API and every worker pod from
+    // Secret floe-secrets (optional: without it, passwords are refused with how to make a key).
+    for (const c of [container(scheduler, 'scheduler'), container(api, 'api'), base])
+      assert.deepEqual(envOf(c, 'FLOE__SECRETS__KEY').valueFrom, { secretKeyRef: { name: 'floe-secrets', key: 'key', optional: true } });
 
     // Everything a pod spec references exists in the overlay, except the Secrets the user creates.
-    const external = new Set(['Secret/floe-database', 'Secret/floe-git-credentials']);
+    const external = new Set(['Secret/floe-database', 'Secret/floe-git-credentials', 'Secret/floe-secrets']);
     const specs: [string, Obj][] = [
       ['scheduler', scheduler],
       ['api', api],

@@ -35,6 +35,7 @@ dag({ dagId: 'flaky_report', schedule: null }, () => {
   const publish = task('publish', async () => 'published');
   chain(fetch(), report(), publish());
 });
+dag({ dagId: 'doomed', schedule: null }, () => { task('t', async () => 1)(); });
 dag({ dagId: 'slow_log', schedule: null }, () => {
   task('wait', async (ctx) => {
     ctx.log('waiting for the go file');
@@ -219,7 +220,7 @@ describe('web UI in Chromium', () => {
     await page.getByRole('link', { name: 'etl_demo', exact: true }).click();
     await page.getByRole('heading', { name: 'etl_demo' }).waitFor();
     await page.locator('a.cell').first().waitFor();
-    assert.equal(await page.getByRole('button', { name: /Trigger|Mark run/ }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: /Trigger|Mark run|Delete DAG/ }).count(), 0);
     await page.locator('a.cell').first().click();
     await page.getByRole('heading', { name: 'Tries' }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Clear|Mark/ }).count(), 0);
@@ -228,6 +229,22 @@ describe('web UI in Chromium', () => {
     assert.equal(await page.getByRole('button', { name: /New pool|Edit|Delete/ }).count(), 0);
     const refused = await page.evaluate(async (token) => (await fetch('/api/v1/pools/x', { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"slots":1}' })).status, READ);
     assert.equal(refused, 403);
+    await page.close();
+  });
+
+  test('admin: delete a DAG after confirming; its runs are gone and the list no longer shows it', async (t) => {
+    if (!browser) return t.skip('no Chromium');
+    const page = await newPage();
+    await logIn(page, ADMIN, '/dags/doomed');
+    await page.getByRole('heading', { name: 'doomed' }).waitFor();
+    await page.getByRole('button', { name: 'Delete DAG' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Its file and task logs stay').waitFor();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('link', { name: 'etl_demo', exact: true }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/dags');
+    await waitUntil('the DAG leaves the list', async () => (await page.getByRole('link', { name: 'doomed', exact: true }).count()) === 0);
+    assert.equal((await h.rt.db.kysely.selectFrom('dag').select('dag_id').where('dag_id', '=', 'doomed').execute()).length, 0);
     await page.close();
   });
 

@@ -2,10 +2,10 @@
 // writes). The work is in core-queries/operations.ts, shared with the CLI.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { clearTaskInstances, markTaskInstance, setDagRunState, type TaskInstanceRef } from '../../core-queries/operations.ts';
+import { clearTaskInstances, deleteDag, markTaskInstance, setDagRunState, type TaskInstanceRef } from '../../core-queries/operations.ts';
 import type { ApiContext } from '../context.ts';
 import { dagRunJson } from '../serialize.ts';
-import { idText, intParam, parseInput } from '../validate.ts';
+import { idText, intParam, isoDate, parseInput } from '../validate.ts';
 import { requireRun, runParams } from './dag-runs.ts';
 import { dagIdParams, requireDag } from './dags.ts';
 
@@ -16,6 +16,11 @@ export function operationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     .object({
       dagRunId: idText('run id').optional(),
       taskIds: z.array(idText('task id'), { error: 'expected an array of task ids' }).max(10_000).optional(),
+      // As `floe tasks clear -t`: tasks whose id the regular expression finds (instead of taskIds).
+      taskRegex: z.string().min(1).max(1000).optional(),
+      // Only runs whose logical date is within [startDate, endDate].
+      startDate: isoDate.optional(),
+      endDate: isoDate.optional(),
       // Defaults as in Airflow's API: only failed task instances, and a dry run unless told otherwise.
       onlyFailed: z.boolean().default(true),
       includeDownstream: z.boolean().default(false),
@@ -66,5 +71,13 @@ export function operationRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const r = await setDagRunState(ctx.db.kysely, dagId, runId, body.state);
     req.log.info({ dagId, runId, from: r.previousState, to: r.state, taskInstances: r.taskInstances.length, by: req.principal?.source }, 'DAG run state set');
     return { ...dagRunJson(await requireRun(ctx, dagId, runId)), previousState: r.previousState, taskInstances: r.taskInstances.map((t) => ({ ...refJson(t), newState: t.newState })) };
+  });
+
+  // Everything the metadata database holds about a DAG (as `floe dags delete`); its file and logs stay.
+  app.delete('/dags/:dagId', async (req, reply) => {
+    const { dagId } = parseInput(dagIdParams, req.params, 'path');
+    const r = await deleteDag(ctx.db.kysely, dagId);
+    req.log.info({ dagId, runs: r.runs, taskInstances: r.taskInstances, by: req.principal?.source }, 'DAG deleted');
+    return reply.code(204).send();
   });
 }

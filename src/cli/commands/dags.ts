@@ -67,6 +67,14 @@ async function podTemplatesError(rt: Runtime): Promise<string | null> {
   }
 }
 
+/** `backfill --rerun-failed`: clears the failed task instances of runs already there; returns the runs to run again. */
+async function rerunFailed(rt: Runtime, dag: import('../../dag/model.ts').SerializedDag, runIds: string[]): Promise<string[]> {
+  const { clearTaskInstances } = await import('../../core-queries/operations.ts');
+  const out: string[] = [];
+  for (const runId of runIds) if ((await clearTaskInstances(rt.db.kysely, dag, { runId, onlyFailed: true })).cleared.length) out.push(runId);
+  return out;
+}
+
 export function registerDagsCommands(program: Command): void {
   const dags = program.command('dags').description('DAGs: list, trigger, test, backfill, pause');
 
@@ -186,6 +194,7 @@ export function registerDagsCommands(program: Command): void {
     .requiredOption('-s, --start-date <date>', 'first logical date')
     .requiredOption('-e, --end-date <date>', 'last logical date (inclusive)')
     .option('--dry-run', 'only list the runs that would be created')
+    .option('--rerun-failed', 'also run again the failed and upstream_failed task instances of runs already in the range')
     .action((dagId, o) =>
       withRuntime(async (rt) => {
         const { parseDags, getDag, backfillPlan, createBackfillRuns, runIdFor, createScheduler } = await load();
@@ -202,8 +211,12 @@ export function registerDagsCommands(program: Command): void {
           for (const i of due) console.log(runIdFor('backfill', i.logicalDate));
           return;
         }
-        const { runIds, existing } = await createBackfillRuns(rt.db.kysely, dag, due);
+        const { runIds, existing: present } = await createBackfillRuns(rt.db.kysely, dag, due);
+        const rerun = o.rerunFailed ? await rerunFailed(rt, dag, present) : [];
+        const existing = present.filter((r) => !rerun.includes(r));
+        if (rerun.length) console.log(`already present, failed task instances cleared to run again: ${rerun.join(', ')}`);
         if (existing.length) console.log(`already present (left as they are): ${existing.join(', ')}`);
+        runIds.push(...rerun);
         if (!runIds.length) {
           console.log('nothing to backfill');
           return;

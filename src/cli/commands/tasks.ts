@@ -53,7 +53,9 @@ export function registerTasksCommands(program: Command): void {
         if (mapIndex < 0 && dag.tasks.find((t) => t.taskId === taskId)?.mapped) throw new Error(`task ${taskId} is mapped: give --map-index N to test its instance N`);
         const outcome = await runTaskTry(runnerDeps(rt), { dagId, taskId, runId: runId!, mapIndex }, 1, 'test');
         if (!outcome.ran) throw new Error(outcome.reason);
-        console.log(JSON.stringify({ state: outcome.state, reason: outcome.reason, value: outcome.value ?? null }, null, 2));
+        // What the try read as secrets (its connections' passwords, values it registered) prints as ***.
+        const { globalMasker } = await import('../../secrets/masker.ts');
+        console.log(globalMasker().mask(JSON.stringify({ state: outcome.state, reason: outcome.reason, value: outcome.value ?? null }, null, 2)));
         if (outcome.state !== 'success') process.exitCode = 1;
       }),
     );

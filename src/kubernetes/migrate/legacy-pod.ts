@@ -88,11 +88,13 @@ export function dagsFolderFor(dags: DagSource): string {
   return FLOE_DAGS_MOUNT;
 }
 
-/** Floe's own environment for worker pods: where DAGs and logs are, and the database URL Secret. */
+/** Floe's own environment for worker pods: where DAGs and logs are, the database URL and encryption key Secrets. */
 export function floeEnv(dagsFolder: string, logsFolder: string | null): IEnvVar[] {
   const env: IEnvVar[] = [{ name: 'FLOE_DAGS_FOLDER', value: dagsFolder }];
   if (logsFolder) env.push({ name: 'FLOE__LOGGING__LOGS_FOLDER', value: logsFolder });
   env.push({ name: 'FLOE_DATABASE_URL', valueFrom: { secretKeyRef: { name: DATABASE_SECRET.name, key: DATABASE_SECRET.key } } });
+  // The key of encrypted connections and variables, as in deploy/kubernetes (optional: a cluster without it still runs).
+  env.push({ name: 'FLOE__SECRETS__KEY', valueFrom: { secretKeyRef: { name: 'floe-secrets', key: 'key', optional: true } } });
   return env;
 }
 

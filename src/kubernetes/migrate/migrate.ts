@@ -260,6 +260,11 @@ class Migration {
       this.cfg.take(['database', 'core'], 'sql_alchemy_conn'),
       `Floe's metadata database is its own: FLOE_DATABASE_URL, from Secret floe-database (key url) in worker pods`,
     );
+    this.cfg.ignored(
+      this.cfg.take(['core'], 'fernet_key'),
+      "Floe encrypts connections and variables with its own key, secrets.key (FLOE__SECRETS__KEY, from Secret floe-secrets in worker pods): " +
+        'move them with airflow connections/variables export and floe connections/variables import; AIRFLOW_CONN_* and AIRFLOW_VAR_* variables are read as they are',
+    );
     const base = pod.spec?.containers.find((c) => c.name === 'base');
     const workerImage = base?.image ?? 'floe:latest';
     this.notes.unshift(

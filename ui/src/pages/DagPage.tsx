@@ -1,4 +1,4 @@
-// A DAG: its grid (runs × tasks) or graph, a selected run's details, trigger with conf, pause/unpause.
+// A DAG: its grid (runs × tasks) or graph, a selected run's details, trigger with conf, pause/unpause, delete.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { api, type DagDetail, type DagRun, type DagTask, enc, get, type TaskInstance } from '../api.ts';
@@ -146,6 +146,27 @@ function GridView({ dag, grid, runId }: { dag: DagDetail; grid: Grid; runId: str
   );
 }
 
+/** Deletes the DAG's metadata (runs, task instances, history) after a confirmation; its file stays. */
+function DeleteDagDialog({ dag, open, onClose }: { dag: DagDetail; open: boolean; onClose: () => void }) {
+  const qc = useQueryClient();
+  const m = useMutation({
+    mutationFn: () => api('DELETE', `/dags/${enc(dag.dagId)}`),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['dags'] });
+      onClose();
+      navigate(urls.dags());
+    },
+  });
+  return (
+    <Confirm open={open} title={`Delete ${dag.dagId}?`} confirmLabel="Delete" danger busy={m.isPending} error={m.error?.message} onCancel={onClose} onConfirm={() => m.mutate()}>
+      <p>
+        Every run, task instance, try and XCom of this DAG is deleted from the metadata database. Its file and task logs stay: while the file defines the DAG, the
+        next parse adds it again, without history.
+      </p>
+    </Confirm>
+  );
+}
+
 function RunPanel({ dag, run, tis }: { dag: DagDetail; run: DagRun; tis: TaskInstance[] }) {
   const { canWrite } = useSession();
   const qc = useQueryClient();
@@ -218,6 +239,7 @@ function RunPanel({ dag, run, tis }: { dag: DagDetail; run: DagRun; tis: TaskIns
 export function DagPage({ dagId, runId, view }: { dagId: string; runId: string | null; view: 'grid' | 'graph' }) {
   const { canWrite } = useSession();
   const [triggering, setTriggering] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const dag = useQuery({ queryKey: ['dag', dagId], queryFn: () => get<DagDetail>(`/dags/${enc(dagId)}`), refetchInterval: 15_000 });
   const grid = useQuery({
     queryKey: ['grid', dagId],
@@ -255,9 +277,14 @@ export function DagPage({ dagId, runId, view }: { dagId: string; runId: string |
               <h1>{d.dagId}</h1>
               <PauseToggle dag={d} />
               {canWrite && (
-                <button type="button" className="primary" onClick={() => setTriggering(true)}>
-                  ▶ Trigger
-                </button>
+                <>
+                  <button type="button" className="primary" onClick={() => setTriggering(true)}>
+                    ▶ Trigger
+                  </button>
+                  <button type="button" className="danger-outline" onClick={() => setDeleting(true)}>
+                    Delete DAG
+                  </button>
+                </>
               )}
             </div>
             <p className="muted">
@@ -269,6 +296,7 @@ export function DagPage({ dagId, runId, view }: { dagId: string; runId: string |
               </p>
             )}
             {triggering && <TriggerDialog dag={d} open={triggering} onClose={() => setTriggering(false)} />}
+            {deleting && <DeleteDagDialog dag={d} open={deleting} onClose={() => setDeleting(false)} />}
             <div className="tabs" role="tablist" aria-label="View">
               <Link role="tab" aria-selected={view === 'grid'} href={base}>
                 Grid
