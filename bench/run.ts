@@ -23,6 +23,7 @@ const MODULES: BenchModule[] = [
   { name: 'local executor', file: './local-executor.ts', fn: 'benchLocalExecutor' },
   { name: 'dev cluster', file: './devcluster.ts', fn: 'benchDevCluster', optional: true },
   { name: 'kubernetes', file: './kubernetes.ts', fn: 'benchKubernetes', optional: true },
+  { name: 'kubernetes warm pods', file: './warm-pods.ts', fn: 'benchWarmPods' },
   { name: 'queue', file: './queue.ts', fn: 'benchQueue', optional: true },
   { name: 'multi-scheduler', file: './multi-scheduler.ts', fn: 'benchMultiScheduler', optional: true },
 ];

@@ -15,7 +15,8 @@ export interface WarmRunnerSettings {
   cfg?: LoadedConfig;
 }
 export type WarmRequest = { type: 'run'; key: TIKey; tryNumber: number; launchId: string; executionTimeout: number | null };
-export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumber: number; ran: boolean; state?: string; reason: string | null };
+/** `exiting`: the process leaves after this reply (its try timed out and may still run inside): hand it no more work. */
+export type WarmReply = { type: 'ready' } | { type: 'done'; key: TIKey; tryNumber: number; ran: boolean; state?: string; reason: string | null; exiting?: boolean };
 
 const settings = JSON.parse(process.env.FLOE_RUNNER_SETTINGS ?? 'null') as WarmRunnerSettings | null;
 if (!settings) throw new Error('FLOE_RUNNER_SETTINGS is not set: this process is started by the local executor');
@@ -45,7 +46,7 @@ process.on('message', (msg: WarmRequest) => {
     .then(({ reply, timedOut }) => {
       current = null;
       if (orphaned) return process.exit(0);
-      process.send!(reply, (err: Error | null) => (err || timedOut) && process.exit(0));
+      process.send!({ ...reply, ...(timedOut ? { exiting: true } : {}) } as WarmReply, (err: Error | null) => (err || timedOut) && process.exit(0));
     });
 });
 process.send!({ type: 'ready' } satisfies WarmReply);

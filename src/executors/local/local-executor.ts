@@ -133,6 +133,8 @@ export class LocalExecutor implements Executor {
     } else if (m.type === 'done' && slot.work) {
       const work = slot.work;
       this.release(slot);
+      // A process that leaves after this try (it timed out) takes no more work: a new one is started instead.
+      if (m.exiting) slot.ready = false;
       this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: m.ran && m.state === 'success' ? 'success' : 'failed', reason: m.reason ?? undefined });
       if (this.cfg.isolate) slot.child.kill('SIGTERM');
     }
