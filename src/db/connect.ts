@@ -92,12 +92,13 @@ function withStatementCache(db: SqliteDatabase.Database, max = 512): { close(): 
   };
 }
 
-// Socket errors, and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.
+// Socket errors, pg's own messages for a dropped connection (a client whose socket broke stays unusable, and
+// the pool replaces it when released), and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
 /** A failure to reach the database (not an answer from it): worth trying again once it is back. */
 export const isConnectionError = (e: unknown): boolean => {
   const code = (e as { code?: unknown })?.code;
-  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection terminated|timeout exceeded when trying to connect/.test((e as Error)?.message ?? '');
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection terminated|timeout exceeded when trying to connect|encountered a connection error and is not queryable/.test((e as Error)?.message ?? '');
 };
 
 /**

@@ -281,10 +281,11 @@ export class KubernetesExecutor implements Executor {
       l.attempt++;
       if (c.kind === 'conflict') {
         // Our own earlier create, whose answer was lost (timeout, 5xx after storing, dropped connection)?
-        const mine = await this.ownPodNamed(namespace, pod.metadata!.name!, work);
-        if (mine) return this.trackCreated(work, namespace, mine, pod);
-        // Another pod has the name: the next build draws a fresh random suffix.
-        l.pod = undefined;
+        const holder = await this.podNamed(namespace, pod.metadata!.name!, work);
+        if (holder.kind === 'mine') return this.trackCreated(work, namespace, holder.pod, pod);
+        // Another pod has the name: the next build draws a fresh random suffix. When the holder could not be
+        // read, the name is kept: a fresh one could start a second pod for this launch beside a lost create.
+        if (holder.kind === 'other') l.pod = undefined;
       }
       if (c.kind === 'conflict' || (c.kind === 'retry' && l.attempt <= this.cfg.publishMaxRetries)) {
         l.notBefore = Date.now() + (c.kind === 'retry' ? (c.afterMs ?? backoffMs(l.attempt)) : 0);
@@ -380,12 +381,15 @@ export class KubernetesExecutor implements Executor {
   }
 
   /** The pod of that name if it is this try's, launched by this scheduler; null otherwise or when it cannot be read. */
-  private async ownPodNamed(namespace: string, name: string, work: Workload): Promise<V1Pod | null> {
+  /** Who holds a pod name that a create found taken: this launch (its earlier create), another pod, or unknown. */
+  private async podNamed(namespace: string, name: string, work: Workload): Promise<{ kind: 'mine'; pod: V1Pod } | { kind: 'other' | 'unknown' }> {
     try {
       const pod = await this.api.call((c) => c.readNamespacedPod({ namespace, name }));
-      return isPodOf(pod, work.key, work.tryNumber, work.launchId) && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp ? pod : null;
+      const mine = isPodOf(pod, work.key, work.tryNumber, work.launchId) && pod.metadata?.labels?.[FLOE_KEYS.schedulerId] === this.schedulerId && !pod.metadata?.deletionTimestamp;
+      return mine ? { kind: 'mine', pod } : { kind: 'other' };
     } catch {
-      return null;
+      // Gone since (the name is free again) or not readable now: either way, try the same name again.
+      return { kind: 'unknown' };
     }
   }
 

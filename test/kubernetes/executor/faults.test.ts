@@ -83,3 +83,32 @@ test('a create whose answer is lost after the pod was stored is retried under th
   assert.equal(k.cluster.faults.get().failAfterWriteNext, 0, 'the lost answers happened');
   assert.equal(k.cluster.podCreationLog.length - before, 11, 'one pod per task, even for the creates answered with an error');
 });
+
+test('a lost create whose pod then cannot be read keeps its name: no second pod for the launch', async () => {
+  const before = k.cluster.podCreationLog.length;
+  // One create is stored and answered 503 with Retry-After: 1; within that second, reads of a pod by name fail,
+  // so the retried create meets 409 and cannot tell at first whether the pod holding the name is its own.
+  k.cluster.faults.set({ failAfterWriteNext: 1, errorCodes: [503], retryAfterSeconds: 1, errorMethods: ['POST'], errorPathPattern: '/pods$' });
+  const runId = await k.h.trigger('many');
+  let stop = false;
+  // Runs beside the scheduler: as soon as the create was lost, reads by name start failing.
+  const switchFaults = (async () => {
+    while (!stop && k.cluster.faults.get().failAfterWriteNext > 0) await new Promise((r) => setTimeout(r, 5));
+    if (!stop) k.cluster.faults.set({ failAfterWriteNext: 0, failNext: 2, errorMethods: ['GET'], errorPathPattern: '/pods/[^/]+$' });
+  })();
+  try {
+    await k.h.runUntil(async () => {
+      const r = await k.h.rt.db.kysely.selectFrom('dag_run').select('state').where('run_id', '=', runId).executeTakeFirstOrThrow();
+      return r.state === 'success' && (await floePodsLeft()) === 0;
+    }, { timeoutMs: 120_000 });
+  } finally {
+    stop = true;
+    await switchFaults;
+  }
+  const left = k.cluster.faults.get();
+  k.cluster.faults.clear();
+  assert.deepEqual([left.failAfterWriteNext, left.failNext], [0, 0], 'the create was lost and the reads failed');
+  assert.equal(k.cluster.podCreationLog.length - before, 11, 'one pod per task');
+  const hist = await k.h.history('many', runId);
+  assert.deepEqual(hist.map((r) => [r.task_id, r.try_number, r.state]).filter(([, , s]) => s !== 'success'), [], 'no try failed or was relaunched');
+});
