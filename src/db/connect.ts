@@ -95,6 +95,7 @@ function withStatementCache(db: SqliteDatabase.Database, max = 512): { close(): 
 // Socket errors, pg's own messages for a dropped connection (a client whose socket broke stays unusable, and
 // the pool replaces it when released), and PostgreSQL's "cannot connect now" / "admin shutdown" / "too many connections" classes.
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const TRANSIENT_CODES = new Set(['40P01', '40001']);
 /** A failure to reach the database (not an answer from it): worth trying again once it is back. */
 export const isConnectionError = (e: unknown): boolean => {
   const code = (e as { code?: unknown })?.code;
@@ -112,7 +113,9 @@ export async function retryWhileUnreachable<T>(write: () => Promise<T>, forMs = 
     try {
       return await write();
     } catch (e) {
-      if (!isConnectionError(e) || Date.now() > deadline) throw e;
+      // A deadlock or serialization failure rolled the transaction back: as safe, and as worth, to repeat.
+      const transient = isConnectionError(e) || TRANSIENT_CODES.has(String((e as { code?: unknown })?.code));
+      if (!transient || Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
     }
   }

@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load.ts';
 import type { SerializedDag, SerializedTask } from '../dag/model.ts';
 import type { Database, TaskInstanceTable } from '../db/schema.ts';
 import type { Db } from '../db/connect.ts';
-import { finishTry, keyColumns, readTries, tryIsOver } from '../db/task-instances.ts';
+import { finishTry, finishTryIn, keyColumns, readTries, type TryEnd, tryIsOver } from '../db/task-instances.ts';
 import { recordTaskPod, updateTaskPodEvents } from '../db/task-pods.ts';
 import { type Executor, type ExecutorEvent, type TaskRef, type TIKey, tiKeyString } from '../executors/types.ts';
 import { chunks, groupBy, runKey } from '../util/collections.ts';
@@ -333,15 +333,39 @@ export class Scheduler {
 
   /** Ends a try (only the given launch of it, when given) as failed or up_for_retry (per the task's retries), with a reason. */
   async failTry(k: TIKey, tryNumber: number, reason: string, launchId?: string | null): Promise<void> {
+    const end = this.failureOf(k, tryNumber, reason);
+    if (await finishTry(this.o.db.kysely, k, tryNumber, end, undefined, launchId)) this.failed(k, tryNumber, end);
+  }
+
+  /** A failed try's end: up_for_retry (with its retry time) while the task has retries left, else failed. */
+  private failureOf(k: TIKey, tryNumber: number, reason: string): TryEnd {
     const cached = this.dags.get(k.dagId);
     const task = cached ? taskOf(cached.dag, k.taskId) : undefined;
-    const retries = task?.retries ?? 0;
-    const state = failureState(tryNumber, retries);
+    const state = failureState(tryNumber, task?.retries ?? 0);
     const nextRetryAt = state === 'up_for_retry' && task ? new Date(this.now().getTime() + retryDelaySeconds(task, tryNumber) * 1000).toISOString() : null;
-    if (await finishTry(this.o.db.kysely, k, tryNumber, { state, reason, nextRetryAt }, undefined, launchId)) {
-      this.o.log.warn({ ti: k, tryNumber, state }, reason);
-      this.woken = true;
-    }
+    return { state, reason, nextRetryAt };
+  }
+
+  private failed(k: TIKey, tryNumber: number, end: TryEnd): void {
+    this.o.log.warn({ ti: k, tryNumber, state: end.state }, end.reason ?? '');
+    this.woken = true;
+  }
+
+  /**
+   * Ends a try taken for a zombie, in one transaction that checks the evidence again: the try must still be
+   * running with a heartbeat older than `before`. On PostgreSQL a row that another transaction holds locked is
+   * skipped (SKIP LOCKED), not waited for: a write in flight on it (a scheduler paused in mid-transaction, the
+   * runner's own outcome) is why the heartbeat is late, and once it lands the runner's waiting writes go first.
+   */
+  private async failZombie(k: TIKey, tryNumber: number, before: string, reason: string): Promise<void> {
+    const end = this.failureOf(k, tryNumber, reason);
+    const ended = await this.o.db.kysely.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('task_instance').select('try_number').where((eb) => eb.and(keyColumns(k))).where('try_number', '=', tryNumber).where('state', '=', 'running').where('last_heartbeat', '<', before);
+      if (this.o.db.dialect === 'postgres') q = q.forUpdate().skipLocked();
+      if (!(await q.executeTakeFirst())) return false;
+      return finishTryIn(trx, k, tryNumber, end, ['running']);
+    });
+    if (ended) this.failed(k, tryNumber, end);
   }
 
   /** queued → running for runs within maxActiveRuns; creates their task instances. */
@@ -534,7 +558,7 @@ export class Scheduler {
       .where('last_heartbeat', '<', zombieBefore)
       .execute();
     for (const z of zombies) {
-      await this.failTry({ dagId: z.dag_id, runId: z.run_id, taskId: z.task_id, mapIndex: z.map_index }, z.try_number,
+      await this.failZombie({ dagId: z.dag_id, runId: z.run_id, taskId: z.task_id, mapIndex: z.map_index }, z.try_number, zombieBefore,
         `zombie: no heartbeat from the task runner (pid ${z.pid ?? '?'} on ${z.hostname ?? '?'}) since ${z.last_heartbeat}, over ${this.o.zombieThresholdMs / 1000}s (scheduler.zombieThreshold)`);
     }
 

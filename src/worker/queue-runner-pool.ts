@@ -23,6 +23,8 @@ export interface PoolOptions {
   isolate: boolean;
   /** Extra environment of task processes (e.g. FLOE_WORKER_NAME). */
   env?: Record<string, string>;
+  /** Recorded with each try this pool claims, beside the host: two workers on one host are told apart. */
+  workerName?: string;
 }
 
 export interface RunnerDone {
@@ -75,7 +77,7 @@ export class RunnerPool {
       let db: Db, recorder: BatchedTryRecorder;
       try {
         ({ db, recorder } = await this.store());
-        claimed = await recorder.claim(data.key, data.tryNumber, { hostname: hostname(), pid, externalId, launchId: data.launchId });
+        claimed = await recorder.claim(data.key, data.tryNumber, { hostname: this.o.workerName ? `${hostname()} (worker ${this.o.workerName})` : hostname(), pid, externalId, launchId: data.launchId });
       } catch (e) {
         // Not claimed, so not run: the try is still queued, and the executor adds it again (a bounded number of times).
         return { ran: false, state: null, reason: `the worker could not claim the try in the metadata database: ${(e as Error).message}`, pid };

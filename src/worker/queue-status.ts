@@ -9,6 +9,8 @@ export function formatWorkerEvent(e: WorkerEvent, now: Date = new Date()): strin
   const t = now.toISOString();
   if (e.type === 'problem') return `${t} problem: ${e.message}`;
   if (e.type === 'started') return `${t} started ${tryLabel(e)} (queue ${e.queue}, pid ${e.pid})`;
+  // A job whose try was not queued when it came (a stalled job delivered again, a try taken back): not run here.
+  if (e.outcome === 'not run') return `${t} refused a second delivery of ${tryLabel(e)}: ${e.reason ?? 'the try is not queued'}`;
   const secs = (e.ms / 1000).toFixed(1);
   return `${t} finished ${tryLabel(e)}: ${e.outcome}${e.reason ? ` (${e.reason})` : ''} in ${secs}s`;
 }

@@ -42,6 +42,12 @@ export interface WorkerStatus {
 }
 
 const PROBLEM_EVERY_MS = 10_000;
+/** Once no try runs, how long a stop waits for BullMQ to close cleanly (it needs Redis) before forcing it. */
+const IDLE_CLOSE_MS = 3_000;
+/** How long a forced close may take before the worker stops without it. */
+const FORCE_CLOSE_MS = 3_000;
+
+const delay = <T>(ms: number, value: T): Promise<T> => new Promise((r) => setTimeout(() => r(value), ms).unref());
 
 export class QueueWorker {
   readonly name: string;
@@ -52,10 +58,11 @@ export class QueueWorker {
   private failed = 0;
   private stopping = false;
   private lastProblemAt = 0;
+  private hurry: (() => void) | null = null;
 
   constructor(private readonly o: QueueWorkerOptions) {
     this.name = o.name ?? `${hostname()}-${process.pid}`;
-    this.pool = new RunnerPool({ settings: o.runner, isolate: o.isolate ?? false, env: { FLOE_WORKER_NAME: this.name } });
+    this.pool = new RunnerPool({ settings: o.runner, isolate: o.isolate ?? false, env: { FLOE_WORKER_NAME: this.name }, workerName: this.name });
   }
 
   /** Starts taking jobs; Redis being down is reported (as `problem` events) and waited out, not fatal. */
@@ -83,27 +90,41 @@ export class QueueWorker {
 
   /**
    * Graceful stop: takes no more jobs and lets running tries finish; after `timeoutMs` kills those still
-   * running (their tries fail with a reason saying so). Resolves when everything is closed.
+   * running (their tries fail with a reason saying so). Resolves when everything is closed. Once no try runs,
+   * closing waits for Redis only a little: a worker that cannot reach Redis still stops (its tries, if any ran,
+   * are recorded in the database; their jobs come back as stalled and are refused as second deliveries).
    */
   async stop(timeoutMs: number): Promise<{ killed: number }> {
     this.stopping = true;
-    const closing = Promise.all(this.workers.map((w) => w.close()));
+    const closing = Promise.all(this.workers.map((w) => w.close())).then(() => true);
     closing.catch(() => {});
+    const hurried = new Promise<boolean>((r) => (this.hurry = () => r(false)));
+    const idleThenClosed = this.whenIdle().then(() => Promise.race([closing, delay(IDLE_CLOSE_MS, false)]));
+    const closed = await Promise.race([closing, idleThenClosed, hurried, delay(timeoutMs, false)]);
     let killed = 0;
-    const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref())]);
-    if (timedOut) {
+    if (!closed) {
       killed = this.pool.killBusy(`killed: the worker ${this.name} was stopped and the try did not finish within its shutdown timeout (${timeoutMs / 1000}s)`);
-      // The killed tries' jobs are marked failed as their processors return; then the workers close.
-      await Promise.race([closing, new Promise((r) => setTimeout(r, 10_000).unref())]);
-      await Promise.all(this.workers.map((w) => w.close(true))).catch(() => {});
+      // The killed tries' jobs are marked failed as their processors return; then the workers close, by force
+      // and within a bound when Redis does not answer (then BullMQ's connections keep retrying: the command
+      // that owns the process ends it).
+      if (killed) await Promise.race([closing, delay(10_000, false)]);
+      await Promise.race([Promise.all(this.workers.map((w) => w.close(true))).catch(() => {}), delay(FORCE_CLOSE_MS, false)]);
     }
     await this.pool.close();
     return { killed };
   }
 
+  /** Resolves once no try runs on this worker. */
+  private async whenIdle(): Promise<void> {
+    while (this.status().running > 0) await delay(100, null);
+  }
+
   /** Kills the tries running now (a second SIGTERM); their jobs fail with `reason`. */
   killRunning(reason = `killed: the worker ${this.name} was told to stop at once`): number {
-    return this.pool.killBusy(reason);
+    const n = this.pool.killBusy(reason);
+    // A stop under way closes now, without waiting for Redis.
+    this.hurry?.();
+    return n;
   }
 
   private problem(message: string): void {

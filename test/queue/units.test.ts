@@ -86,6 +86,10 @@ test('worker output: event lines and the live status line', () => {
     formatWorkerEvent({ type: 'finished', queue: 'etl', jobId: 'j', key: { ...key, mapIndex: 3 }, tryNumber: 1, outcome: 'up_for_retry', reason: 'Error: boom', ms: 1234 }, now),
     '2026-01-02T03:04:05.000Z finished etl.load[3] run manual__x try 1: up_for_retry (Error: boom) in 1.2s',
   );
+  assert.equal(
+    formatWorkerEvent({ type: 'finished', queue: 'etl', jobId: 'j', key, tryNumber: 1, outcome: 'not run', reason: 'try 1 is not queued (task instance is success at try 1)', ms: 5 }, now),
+    '2026-01-02T03:04:05.000Z refused a second delivery of etl.load run manual__x try 1: try 1 is not queued (task instance is success at try 1)',
+  );
   assert.equal(formatWorkerEvent({ type: 'problem', message: 'queue "etl": connect ECONNREFUSED' }, now), '2026-01-02T03:04:05.000Z problem: queue "etl": connect ECONNREFUSED');
   const status = { name: 'host-1', queues: [{ name: 'default', concurrency: 4, running: 1 }, { name: 'etl', concurrency: 2, running: 2 }], running: 3, succeeded: 10, failed: 1, stopping: false };
   assert.equal(formatStatusLine(status), 'worker host-1 · default 1/4 · etl 2/2 · running 3 · succeeded 10 · failed 1');

@@ -68,6 +68,8 @@ dag({ dagId: 'stubborn', schedule: null }, () => {
     assert.match(w1.output(), /stopped\n/);
     const tis = await tisOf('graceful', runId);
     assert.equal(tis.get('t1')!.state, 'success');
+    const t1 = await h.rt.db.kysely.selectFrom('task_instance').select('hostname').where('dag_id', '=', 'graceful').where('run_id', '=', runId).where('task_id', '=', 't1').executeTakeFirstOrThrow();
+    assert.match(t1.hostname ?? '', /^\S+ \(worker w1\)$/, 'the try records the worker that ran it');
     assert.equal(tis.get('t2')!.state, 'queued', 't2 was not taken by the stopping worker');
     const q = new Queue('default', { connection: { url: REDIS_URL }, prefix });
     try {
@@ -98,6 +100,22 @@ dag({ dagId: 'stubborn', schedule: null }, () => {
     assert.match(w3.output(), /stopped \(killed 1 try still running after 0\.5s\)/);
     await running;
     assert.match((await tisOf('stubborn', runId)).get('s')!.reason ?? '', /killed: the worker w3 was stopped and the try did not finish within its shutdown timeout \(0\.5s\)/);
+  });
+
+  test('a worker that cannot reach Redis exits on SIGTERM, promptly and with code 0', async () => {
+    // Port 9 (discard) is closed here: every connection attempt is refused, and ioredis keeps retrying.
+    const down = workerEnv(h, { redisUrl: 'redis://127.0.0.1:9', prefix }, { FLOE_TEST_EXEC_LOG: execLog });
+    const w = startCliWorker(h, down, ['--queues', 'default', '--name', 'w-down', '--shutdown-timeout', '60'], 'w-down');
+    workers.push(w);
+    await w.waitFor(/floe worker w-down: queues default/, 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    w.child.kill('SIGTERM');
+    const exit = await Promise.race([w.exited, new Promise((r) => setTimeout(() => r('still running after 30 s'), 30_000).unref())]);
+    assert.deepEqual(exit, { code: 0, signal: null }, w.output());
+    // Nothing runs, so nothing is waited for: not the 60 s shutdown timeout, nor Redis.
+    assert.ok(Date.now() - t0 < 20_000, `exited after ${Date.now() - t0} ms:\n${w.output()}`);
+    assert.match(w.output(), /stopped\n/);
   });
 
   test('a bad flag is rejected with what was expected', () => {

@@ -117,6 +117,8 @@ async function runWorker(flags: WorkerFlags): Promise<void> {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
         resolve();
+        // Everything of ours is closed; connections to a Redis that never answered would keep retrying.
+        setImmediate(() => process.exit(process.exitCode ?? 0));
       });
     };
     process.on('SIGTERM', onSignal);
