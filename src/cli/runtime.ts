@@ -1,7 +1,7 @@
 // Assembles the pieces the commands need from configuration: DB, logger, DAG processor, scheduler + executor.
 // Only what every such command needs is imported here; executors, the pod pipeline and their libraries load
 // when a command uses them.
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { type LoadedConfig, databaseUrl, loadConfig } from '../config/load.ts';
 import type { SerializedDag } from '../dag/model.ts';
 import { type DagCheck, type ProcessOptions, type ProcessResult, processDagFolder } from '../dag/processor.ts';
@@ -12,6 +12,7 @@ import { createExecutor } from '../executors/factory.ts';
 import { kubernetesBoundTasks, kubernetesPodConfig } from '../kubernetes/pod/config.ts';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from '../scheduler/scheduler.ts';
 import { configureMasker } from '../secrets/settings.ts';
+import { stderrLogger } from '../util/logger.ts';
 
 export interface Runtime {
   cfg: LoadedConfig;
@@ -23,7 +24,7 @@ export interface Runtime {
 export async function openRuntime(opts: { migrate?: boolean; logLevel?: string; cfg?: LoadedConfig } = {}): Promise<Runtime> {
   const cfg = opts.cfg ?? loadConfig();
   configureMasker(cfg);
-  const log = pino({ level: opts.logLevel ?? cfg.logging.level }, pino.destination(2));
+  const log = stderrLogger(opts.logLevel ?? cfg.logging.level, cfg.logging.format);
   const db = await openDb(databaseUrl(cfg));
   if (opts.migrate ?? true) {
     const applied = await migrateToLatest(db.kysely, db.dialect);

@@ -108,6 +108,8 @@ export const configSchema = z
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+        /** `auto`: short readable lines when stderr is a terminal, JSON lines otherwise. */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
         /** Task logs: `<logsFolder>/dag_id=…/run_id=…/task_id=…/attempt=N.log`. Default `$FLOE_HOME/logs`. */
         logsFolder: z.string().nullable().default(null),
       })

@@ -1,10 +1,10 @@
 // The work of `floe kubernetes cleanup-pods` (registered in kubernetes-cleanup.ts), loaded when it runs.
 import type { V1Pod } from '@kubernetes/client-node';
-import pino from 'pino';
 import { podTry } from '../../executors/kubernetes/kubernetes-executor.ts';
 import { cleanupPods, type CleanupResult } from '../../kubernetes/cleanup.ts';
 import type { KubeApi } from '../../kubernetes/client.ts';
 import { keepPodLog } from '../../kubernetes/pod-logs.ts';
+import { stderrLogger } from '../../util/logger.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 
 /** keepLog for cleanupPods: the pod's log into its try's task log file. */
@@ -18,6 +18,6 @@ export function keepLogIn(api: KubeApi, logsFolder: string): (pod: V1Pod) => Pro
 
 /** Deletes the finished pods; per-pod problems go to stderr (warn), the caller prints the list. */
 export function cleanup(api: KubeApi, o: { namespaces: string[]; olderThanSeconds: number; dryRun: boolean; logsFolder: string | null }): Promise<CleanupResult> {
-  const log = pino({ level: 'warn' }, pino.destination(2));
+  const log = stderrLogger('warn');
   return cleanupPods(api, { namespaces: o.namespaces, olderThanSeconds: o.olderThanSeconds, dryRun: o.dryRun, log, keepLog: o.logsFolder ? keepLogIn(api, o.logsFolder) : undefined });
 }
