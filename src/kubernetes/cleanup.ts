@@ -1,6 +1,6 @@
 // `floe kubernetes cleanup-pods`: deletes finished Floe worker pods older than a limit. Safe to run at any
 // time, next to running schedulers: it only ever deletes pods in phase Succeeded or Failed (a finished pod
-// never runs again), and each delete carries the listed pod's UID as a precondition, so a pod recreated
+// never runs again), or kept Pending after a launch failure (floe.dev/launch-failed: their try is over), and each delete carries the listed pod's UID as a precondition, so a pod recreated
 // under the same name since the list is never touched.
 import type { V1Pod } from '@kubernetes/client-node';
 import { apiMessage, backoffMs, classifyError, type KubeApi, statusCode } from './client.ts';
@@ -40,9 +40,15 @@ export interface CleanupResult {
 const PAGE = 500;
 const DELETE_RETRIES = 4;
 
+/** Succeeded or Failed, or kept Pending after a launch failure (it is over for Floe). */
 function isFinished(pod: V1Pod): boolean {
   const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
+  return phase === 'Succeeded' || phase === 'Failed' || launchFailedAt(pod) !== null;
+}
+
+function launchFailedAt(pod: V1Pod): number | null {
+  const t = Date.parse(pod.metadata?.annotations?.[FLOE_KEYS.launchFailed] ?? '');
+  return Number.isFinite(t) ? t : null;
 }
 
 /**
@@ -50,6 +56,8 @@ function isFinished(pod: V1Pod): boolean {
  * container), else its creationTimestamp (a pod that failed before any container ran), else null.
  */
 export function podFinishedAt(pod: V1Pod): Date | null {
+  const failedToLaunch = launchFailedAt(pod);
+  if (failedToLaunch !== null) return new Date(failedToLaunch);
   let latest: number | null = null;
   for (const c of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const at = c.state?.terminated?.finishedAt;

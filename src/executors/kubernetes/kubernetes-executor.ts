@@ -517,6 +517,18 @@ export class KubernetesExecutor implements Executor {
     }
     // A stopped executor's events are never read: leave the pod for the next scheduler to adopt and judge.
     if (remove && !this.stopped) await this.deletePod(t.namespace, t.name, t.uid);
+    else if (v.kind === 'infra_failed' && this.cfg.deletePolicy === 'never' && !this.stopped) await this.markLaunchFailed(t);
+  }
+
+  /** A pod kept (policy `never`) after it failed to launch is marked so: the sweep keeps it, cleanup-pods removes it. */
+  private async markLaunchFailed(t: Tracked): Promise<void> {
+    const body = { metadata: { annotations: { [FLOE_KEYS.launchFailed]: new Date().toISOString() } } };
+    try {
+      await this.api.call((c) => c.patchNamespacedPod({ namespace: t.namespace, name: t.name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+    } catch (e) {
+      // Unmarked, the orphan sweep deletes it as the pod of a try that is over.
+      this.opts.log.warn({ namespace: t.namespace, pod: t.name, err: apiMessage(e) }, 'could not mark a pod kept after its launch failure');
+    }
   }
 
   private async keepLog(t: Tracked): Promise<void> {
@@ -697,7 +709,8 @@ export class KubernetesExecutor implements Executor {
       for (let i = 0; i < known.length; i++) {
         const p = known[i];
         const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-        const keep = finished && (this.cfg.deletePolicy === 'never' || (this.cfg.deletePolicy === 'onSuccess' && p.status?.phase === 'Failed'));
+        const keptLaunchFailure = this.cfg.deletePolicy === 'never' && p.metadata?.annotations?.[FLOE_KEYS.launchFailed] !== undefined;
+        const keep = keptLaunchFailure || (finished && (this.cfg.deletePolicy === 'never' || (this.cfg.deletePolicy === 'onSuccess' && p.status?.phase === 'Failed')));
         if (!over[i] || keep) continue;
         const name = p.metadata!.name!;
         const info = { namespace, pod: name, phase: p.status?.phase, owner: ownerOf(p) };

@@ -30,6 +30,12 @@ export const FLOE_KEYS = {
   schedulerId: 'floe.dev/scheduler-id',
   launchId: 'floe.dev/launch-id',
   worker: 'floe.dev/worker',
+  /**
+   * Set (to the time, ISO 8601) on a pod kept under `deleteWorkerPods: never` after it failed to launch: it
+   * stays Pending, but it is over for Floe — the orphan sweep keeps it, and cleanup-pods removes it like a
+   * finished pod.
+   */
+  launchFailed: 'floe.dev/launch-failed',
 } as const;
 
 /** Label values (sanitised, see names.ts); build label selectors with these too. */

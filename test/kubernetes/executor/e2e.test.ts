@@ -12,7 +12,7 @@ const EXAMPLES = fileURLToPath(new URL('../../../examples/dags', import.meta.url
 describe('kubernetes executor: pods per task', () => {
   let k: K8sHarness;
   before(async () => {
-    k = await startK8sFloe({ deleteWorkerPods: 'never', podLaunchFailureRetries: 1, podPendingTimeout: 3 });
+    k = await startK8sFloe({ deleteWorkerPods: 'never', podLaunchFailureRetries: 1, podPendingTimeout: 3, orphanSweepInterval: 1 });
     mkdirSync(path.join(k.h.dagsFolder, 'data'));
     copyFileSync(path.join(EXAMPLES, 'k8s_executor_example.ts'), path.join(k.h.dagsFolder, 'k8s_executor_example.ts'));
     copyFileSync(path.join(EXAMPLES, 'data', 'states_current.json'), path.join(k.h.dagsFolder, 'data', 'states_current.json'));
@@ -99,6 +99,18 @@ dag({ dagId: 'broken_pods', schedule: null }, () => {
       assert.match((p.spec as { spec: { containers: { image: string }[] } }).spec.containers[0].image, /^missing/);
       assert.match(p.reason ?? '', /ErrImagePull|ImagePullBackOff/);
       assert.ok(p.events?.some((e) => /Failed|BackOff/.test(e.reason ?? '')), JSON.stringify(p.events));
+    }
+    // Kept (policy never) for inspection, marked as launch failures: the orphan sweep (every second here) leaves
+    // them, and cleanup-pods takes them like finished pods although they stay Pending.
+    await k.h.runUntil(async () => (await new Promise((r) => setTimeout(r, 2500)), true));
+    const { isCleanupCandidate } = await import('../../../src/kubernetes/cleanup.ts');
+    const { items } = await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=broken_pods,floe.dev/task-id=bad_image' });
+    assert.equal(items.length, 2, 'both launches\' pods are kept');
+    for (const p of items) {
+      assert.equal(p.status?.phase, 'Pending');
+      assert.ok(p.metadata?.annotations?.['floe.dev/launch-failed'], JSON.stringify(p.metadata?.annotations));
+      assert.equal(isCleanupCandidate(p, 0, Date.now()), true);
+      assert.equal(isCleanupCandidate(p, 3600, Date.now()), false);
     }
     const un = tis.get('unschedulable')!;
     assert.equal(un.state, 'failed');
