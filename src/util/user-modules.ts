@@ -8,6 +8,7 @@ import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ownEntryUrl, runningFromSources } from './own-modules.ts';
+import { isBareSpecifier } from './specifier.ts';
 
 export type ModuleFormat = 'commonjs' | 'module';
 
@@ -40,13 +41,29 @@ function enableRequire(): Promise<void> {
     if (!runningFromSources) (await import('tsx/cjs/api')).register();
     const sdk = fileURLToPath(runningFromSources ? ownEntryUrl('sdk/index') : new URL('../sdk/index.cjs', ownEntryUrl('sdk/index')));
     // Node 20 has no public require hook.
-    const M = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+    const M = Module as unknown as { _resolveFilename: (request: string, parent?: { filename?: string | null }, ...rest: unknown[]) => string };
     const original = M._resolveFilename;
-    M._resolveFilename = function (request: string, ...rest: unknown[]) {
-      return request === 'floe' ? sdk : original.call(this, request, ...rest);
+    M._resolveFilename = function (request: string, parent?: { filename?: string | null }, ...rest: unknown[]) {
+      if (request === 'floe') return sdk;
+      try {
+        return original.call(this, request, parent, ...rest);
+      } catch (e) {
+        if (!isBareSpecifier(request) || (e as { code?: string }).code !== 'MODULE_NOT_FOUND') throw e;
+        // A package the DAG folder does not have: Floe's own (e.g. @kubernetes/client-node for V1Pod), else a
+        // plain error naming the file, without Node's require stack.
+        try {
+          return requireHere.resolve(request);
+        } catch {
+          throw Object.assign(new Error(notFound(request, parent?.filename ?? null)), { code: 'MODULE_NOT_FOUND' });
+        }
+      }
     };
   })();
   return requireReady;
+}
+
+function notFound(specifier: string, importer: string | null): string {
+  return `Cannot find package '${specifier}'${importer ? ` imported from ${importer}` : ''}: neither the DAG folder nor Floe has it (install it where the DAG files are, e.g. npm install ${specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]})`;
 }
 
 let importReady: Promise<void> | null = null;
@@ -55,7 +72,7 @@ function enableImport(): Promise<void> {
   importReady ??= (async () => {
     await enableRequire(); // an ES module may import CommonJS ones
     if (!runningFromSources) (await import('tsx/esm/api')).register();
-    register(ownEntryUrl('dag/floe-hook'), { data: { sdkUrl: ownEntryUrl('sdk/index').href } });
+    register(ownEntryUrl('dag/floe-hook'), { data: { sdkUrl: ownEntryUrl('sdk/index').href, floeUrl: import.meta.url } });
   })();
   return importReady;
 }
