@@ -1,6 +1,6 @@
 // The work of `floe kubernetes cleanup-pods` (registered in kubernetes-cleanup.ts), loaded when it runs.
 import type { V1Pod } from '@kubernetes/client-node';
-import { podTry } from '../../executors/kubernetes/kubernetes-executor.ts';
+import { podTry } from '../../executors/kubernetes/pod-identity.ts';
 import { cleanupPods, type CleanupResult } from '../../kubernetes/cleanup.ts';
 import type { KubeApi } from '../../kubernetes/client.ts';
 import { keepPodLog } from '../../kubernetes/pod-logs.ts';

@@ -11,8 +11,9 @@ import { appendExecutorLines, externalIdOf, keepPodLog, parseExternalId } from '
 import { PodWatcher } from '../../kubernetes/pod-watcher.ts';
 import { taskLogPath } from '../../worker/task-log.ts';
 import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, TaskRef, TIKey, Workload } from '../types.ts';
-import { tiKeyString } from '../types.ts';
-import { podVerdict, type PodVerdict, runnerStarted } from './pod-state.ts';
+import { isPodOf, podKey, tryKey } from './pod-identity.ts';
+import { podVerdict, type PodVerdict } from './pod-state.ts';
+import { sweepOrphans } from './sweep.ts';
 import { asWarmPod, isWarmPod, type KnownWarmPod, type WarmPodSettings, type WarmPodStore, warmTryEnded } from './warm-pods.ts';
 import type { WarmPodRow } from '../../db/warm-pods.ts';
 
@@ -75,28 +76,6 @@ interface Tracked {
 
 /** How long a `running` event may wait for the scheduler loop while creations are in flight. */
 const RUNNING_WAKE_MS = 100;
-
-const podKey = (ns: string, name: string) => `${ns}/${name}`;
-const tryKey = (k: TIKey, tryNumber: number) => `${tiKeyString(k)}#${tryNumber}`;
-
-/** The try (and launch, when the pod names one) a Floe worker pod runs, from its exact-id annotations. */
-export function podTry(pod: V1Pod): { key: TIKey; tryNumber: number; launchId: string | null } | null {
-  const a = pod.metadata?.annotations ?? {};
-  const dagId = a[FLOE_KEYS.dagId];
-  const taskId = a[FLOE_KEYS.taskId];
-  const runId = a[FLOE_KEYS.runId];
-  const tryNumber = Number(a[FLOE_KEYS.tryNumber]);
-  const mapIndex = Number(a[FLOE_KEYS.mapIndex] ?? -1);
-  if (!dagId || !taskId || !runId || !Number.isInteger(tryNumber)) return null;
-  return { key: { dagId, taskId, runId, mapIndex }, tryNumber, launchId: a[FLOE_KEYS.launchId] ?? null };
-}
-
-/** Whether the pod's identity annotations name this try — and this launch of it, when both are known. */
-function isPodOf(pod: V1Pod, key: TIKey, tryNumber: number, launchId: string | null): boolean {
-  const t = podTry(pod);
-  if (t === null || t.tryNumber !== tryNumber || tiKeyString(t.key) !== tiKeyString(key)) return false;
-  return !launchId || !t.launchId || t.launchId === launchId;
-}
 
 export class KubernetesExecutor implements Executor {
   readonly name = 'kubernetes';
@@ -672,66 +651,15 @@ export class KubernetesExecutor implements Executor {
     return null;
   }
 
-  /**
-   * Reconciles every Floe worker pod against the DB: pods of tries that are over are deleted (logged), their
-   * log copied to the task log first. Pods of other schedulers that are alive are left to them (they keep
-   * their pods' logs and apply their deletion policy); this scheduler's own untracked pods and dead schedulers'
-   * pods are swept.
-   */
-  async sweep(): Promise<number> {
-    if (!this.opts.tryIsOver) return 0;
-    let deleted = 0;
-    const self = labelValue(this.schedulerId);
-    for (const namespace of this.cfg.namespaces) {
-      let items: V1Pod[];
-      try {
-        items = (await this.api.call((c) => c.listNamespacedPod({ namespace, labelSelector: `${FLOE_KEYS.worker}=true` }))).items;
-      } catch (e) {
-        this.opts.log.warn({ namespace, err: apiMessage(e) }, 'orphan sweep: cannot list pods');
-        continue;
-      }
-      // This executor's idle warm pods are not orphans: they wait for work.
-      let candidates = items.filter((p) => !p.metadata?.deletionTimestamp && !this.byPod.has(podKey(namespace, p.metadata!.name!)) && !this.warmKnown.has(podKey(namespace, p.metadata!.name!)));
-      const ownerOf = (p: V1Pod) => p.metadata?.labels?.[FLOE_KEYS.schedulerId] ?? '';
-      const others = [...new Set(candidates.map(ownerOf))].filter((o) => o !== '' && o !== self);
-      if (others.length && this.opts.schedulersAlive) {
-        let alive: Set<string>;
-        try {
-          alive = await this.opts.schedulersAlive(others);
-        } catch (e) {
-          this.opts.log.warn({ namespace, err: (e as Error).message }, 'orphan sweep: cannot tell which schedulers are alive; sweeping only this scheduler\'s pods');
-          alive = new Set(others);
-        }
-        candidates = candidates.filter((p) => !alive.has(ownerOf(p)));
-      }
-      const known = candidates.filter((p) => podTry(p));
-      const over = await this.opts.tryIsOver(known.map((p) => podTry(p)!));
-      for (let i = 0; i < known.length; i++) {
-        const p = known[i];
-        const finished = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-        const keptLaunchFailure = this.cfg.deletePolicy === 'never' && p.metadata?.annotations?.[FLOE_KEYS.launchFailed] !== undefined;
-        const keep = keptLaunchFailure || (finished && (this.cfg.deletePolicy === 'never' || (this.cfg.deletePolicy === 'onSuccess' && p.status?.phase === 'Failed')));
-        if (!over[i] || keep) continue;
-        const name = p.metadata!.name!;
-        const info = { namespace, pod: name, phase: p.status?.phase, owner: ownerOf(p) };
-        if (this.cfg.logsFolder && runnerStarted(p)) {
-          const t = podTry(p)!;
-          try {
-            await keepPodLog(this.api, { namespace, name }, taskLogPath(this.cfg.logsFolder, t.key, t.tryNumber));
-          } catch (e) {
-            // A finished pod's log lives only in the pod: keep the pod, the next sweep tries again. A pod still
-            // running a try that is over is deleted anyway — stopping it matters more than its partial log.
-            this.opts.log.warn({ ...info, err: apiMessage(e) }, 'orphan sweep: could not copy the pod log');
-            if (finished) continue;
-          }
-        }
-        // A warm pod of a dead scheduler may be idle: it retires first (a busy one is running a try still).
-        if (isWarmPod(p) && this.opts.warmStore && !(await this.opts.warmStore.retireIdle([name]).catch(() => [] as string[])).length && !finished) continue;
-        this.opts.log.info(info, 'orphan sweep: deleting the pod of a try that is already over');
-        await this.deletePod(namespace, name, p.metadata!.uid);
-        deleted++;
-      }
-    }
-    return deleted;
+  /** The orphan sweep (see sweep.ts), with what this executor knows. */
+  sweep(): Promise<number> {
+    return sweepOrphans({
+      api: this.api,
+      cfg: this.cfg,
+      self: labelValue(this.schedulerId),
+      mine: (namespace, name) => this.byPod.has(podKey(namespace, name)) || this.warmKnown.has(podKey(namespace, name)),
+      opts: this.opts,
+      deletePod: (namespace, name, uid) => this.deletePod(namespace, name, uid),
+    });
   }
 }
