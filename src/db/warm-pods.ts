@@ -125,6 +125,19 @@ export async function retireIdle(db: Q, podNames: string[]): Promise<string[]> {
   return out;
 }
 
+/**
+ * `floe kubernetes cleanup-pods`: warm pods idle since before `before` in these namespaces are retired (one
+ * conditional update each, so a pod handed a try meanwhile keeps it); with `dryRun`, only listed. A retired
+ * pod sees its row at its next look and exits.
+ */
+export async function retireIdleSince(db: Q, before: string, namespaces: string[], dryRun: boolean): Promise<WarmPodRow[]> {
+  if (!namespaces.length) return [];
+  const rows = (await db.selectFrom('warm_pod').selectAll().where('state', '=', 'idle').where('idle_since', '<=', before).where('namespace', 'in', namespaces).orderBy('pod_name').execute()).map(toRow);
+  if (dryRun) return rows;
+  const retired = new Set(await retireIdle(db, rows.map((r) => r.podName)));
+  return rows.filter((r) => retired.has(r.podName));
+}
+
 /** The rows of these pods (missing ones absent). */
 export async function readWarmPods(db: Q, podNames: string[]): Promise<Map<string, WarmPodRow>> {
   if (!podNames.length) return new Map();

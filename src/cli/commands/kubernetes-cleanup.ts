@@ -12,6 +12,8 @@ export interface CleanupDeps {
    * pod is deleted, unless the file exists (the runner wrote it on shared storage), as the executor does.
    */
   logsFolder?(): string | null | Promise<string | null>;
+  /** Retires warm pods idle for at least `olderThanSeconds` (see retireIdleSince); `ns/name` of each. */
+  retireIdleWarmPods?(namespaces: string[], olderThanSeconds: number, dryRun: boolean): Promise<string[]>;
 }
 
 export const DEFAULT_OLDER_THAN = '1h';
@@ -38,8 +40,8 @@ export function registerCleanup(kubernetes: Command, deps: CleanupDeps): void {
   const cmd = kubernetes
     .command('cleanup-pods')
     .description(
-      'delete finished (Succeeded/Failed) Floe worker pods that finished longer ago than --older-than; ' +
-        'never touches pending or running pods, so it is safe to run at any time',
+      'delete finished (Succeeded/Failed) Floe worker pods that finished longer ago than --older-than, and retire ' +
+        'warm pods idle that long; never touches pending or running pods otherwise, so it is safe to run at any time',
     )
     .option('--namespace <ns>', 'namespace to clean (repeatable; default: kubernetes.namespace and, in multi-namespace mode, kubernetes.multiNamespaces)', collect, [] as string[])
     .option('--older-than <duration>', 'only pods finished at least this long ago: seconds, or 30m, 1h, 2d, 1h30m', DEFAULT_OLDER_THAN)
@@ -53,6 +55,9 @@ export function registerCleanup(kubernetes: Command, deps: CleanupDeps): void {
       // The per-pod log lines go to stderr only when something goes wrong; stdout gets the plain list.
       const { cleanup } = await import('./kubernetes-cleanup-action.ts');
       const r = await cleanup(await deps.api(), { namespaces, olderThanSeconds, dryRun: opts.dryRun ?? false, logsFolder: (await deps.logsFolder?.()) ?? null });
+      // Idle warm pods are Running, so never deleted here: retired, they exit, and go as finished pods.
+      const retired = (await deps.retireIdleWarmPods?.(namespaces, olderThanSeconds, opts.dryRun ?? false)) ?? [];
+      for (const pod of retired) writeOut(`${opts.dryRun ? 'would retire' : 'retired'} idle warm pod ${pod} (it exits on its own)\n`);
       const verb = opts.dryRun ? 'would delete' : 'deleted';
       for (const pod of r.deleted) writeOut(`${verb} pod ${pod}\n`);
       for (const f of r.failed) writeOut(`could not delete pod ${f.pod}: ${f.error}\n`);

@@ -31,5 +31,15 @@ export function registerKubernetesCommands(program: Command): void {
       return [...new Set([k.namespace, ...(k.multiNamespaceMode ? k.multiNamespaces : [])])];
     },
     logsFolder: async () => (await config()).logging.logsFolder,
+    async retireIdleWarmPods(namespaces, olderThanSeconds, dryRun) {
+      const [{ openRuntime }, { retireIdleSince }] = await Promise.all([import('../runtime.ts'), import('../../db/warm-pods.ts')]);
+      const rt = await openRuntime();
+      try {
+        const before = new Date(Date.now() - olderThanSeconds * 1000).toISOString();
+        return (await retireIdleSince(rt.db.kysely, before, namespaces, dryRun)).map((r) => `${r.namespace}/${r.podName}`);
+      } finally {
+        await rt.close();
+      }
+    },
   });
 }

@@ -109,3 +109,32 @@ test('scheduler SIGKILL with warm pods up: the busy pod is adopted, idle ones ar
   assert.deepEqual(bodies, ['held 1', 'q1 1', 'q2 1', 'q3 1'], 'each body ran once');
   assert.ok(existsSync(path.join(k.h.home, 'release')));
 });
+
+test('floe kubernetes cleanup-pods retires warm pods idle past --older-than: they exit and are gone', async () => {
+  // After the run above, its last pod waits idle (idleSeconds 120) under the second scheduler.
+  const idle = await k.h.rt.db.kysely.selectFrom('warm_pod').select(['pod_name', 'namespace']).where('state', '=', 'idle').execute();
+  assert.ok(idle.length >= 1, 'a warm pod is idle');
+  const cleanup = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [path.join(BIN_DIR, 'floe.js'), 'kubernetes', 'cleanup-pods', ...args],
+        { env: { ...process.env, FLOE_HOME: k.h.home, FLOE_CONFIG: '', FLOE_DAGS_FOLDER: k.h.dagsFolder, FLOE__KUBERNETES__KUBECONFIG: k.cluster.kubeconfigPath, FLOE__LOGGING__LEVEL: 'silent' }, timeout: 60_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+  // Idle for less than an hour: left alone.
+  assert.doesNotMatch(await cleanup(['--older-than', '1h']), /retired idle warm pod/);
+  assert.match(await cleanup(['--older-than', '0', '--dry-run']), new RegExp(`would retire idle warm pod default/${idle[0].pod_name} `));
+  assert.equal((await k.h.rt.db.kysely.selectFrom('warm_pod').select('state').where('pod_name', '=', idle[0].pod_name).executeTakeFirstOrThrow()).state, 'idle', 'a dry run changes nothing');
+  const out = await cleanup(['--older-than', '0']);
+  for (const p of idle) assert.match(out, new RegExp(`retired idle warm pod ${p.namespace}/${p.pod_name} \\(it exits on its own\\)`));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { items } = await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=wk' });
+    const stillRunning = items.filter((p) => idle.some((r) => r.pod_name === p.metadata!.name) && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+    if (!stillRunning.length) break;
+    assert.ok(Date.now() < deadline, `idle pods still running: ${stillRunning.map((p) => p.metadata!.name).join(', ')}\n${logs()}`);
+    await sleep(300);
+  }
+});
