@@ -101,9 +101,10 @@ export async function assignWarmPod(db: Kysely<Database>, schedulerId: string, s
 }
 
 /** The pod's side: takes its assignment (assigned → busy), or retires while still idle. Null: still idle. */
-export async function takeOrRetire(db: Kysely<Database>, podName: string, retire: boolean): Promise<{ take: WarmAssignment } | { retired: true } | null> {
+/** `retired`: `now` when this call retired the pod (its idle time is up), `before` when someone else had. */
+export async function takeOrRetire(db: Kysely<Database>, podName: string, retire: boolean): Promise<{ take: WarmAssignment } | { retired: 'now' | 'before' } | null> {
   const row = await db.selectFrom('warm_pod').selectAll().where('pod_name', '=', podName).executeTakeFirst();
-  if (!row || row.state === 'retired') return { retired: true };
+  if (!row || row.state === 'retired') return { retired: 'before' };
   if (row.state === 'assigned') {
     const got = toRow(row).assignment!;
     await db.updateTable('warm_pod').set({ state: 'busy', updated_at: nowIso() }).where('pod_name', '=', podName).where('state', '=', 'assigned').execute();
@@ -112,7 +113,7 @@ export async function takeOrRetire(db: Kysely<Database>, podName: string, retire
   if (!retire) return null;
   const r = await db.updateTable('warm_pod').set({ state: 'retired', updated_at: nowIso() }).where('pod_name', '=', podName).where('state', '=', 'idle').executeTakeFirst();
   // Assigned meanwhile: take it on the next look.
-  return Number(r.numUpdatedRows) === 1 ? { retired: true } : null;
+  return Number(r.numUpdatedRows) === 1 ? { retired: 'now' } : null;
 }
 
 /** Retires these pods if idle (scheduler stop, cleanup, sweep); the names of those retired now. */

@@ -82,7 +82,10 @@ export class WarmPod {
       let take: WarmAssignment | null = null;
       while (!take) {
         const r = await takeOrRetire(this.db.kysely, this.s.podName, Date.now() >= deadline);
-        if (r && 'retired' in r) return `leaving: idle for ${this.s.idleSeconds}s (kubernetes.warmPods.idleSeconds)`;
+        if (r && 'retired' in r)
+          return r.retired === 'now'
+            ? `leaving: idle for ${this.s.idleSeconds}s (kubernetes.warmPods.idleSeconds)`
+            : 'leaving: retired while idle (by its scheduler, to make room for a new pod or on stop; by the orphan sweep; or by cleanup-pods)';
         if (r) take = r.take;
         else await sleep(pollMs);
       }

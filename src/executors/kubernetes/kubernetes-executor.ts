@@ -147,14 +147,30 @@ export class KubernetesExecutor implements Executor {
   }
 
   openSlots(): number {
-    // Idle warm pods hold capacity too (kubernetes.warmPods counts against parallelism).
-    return Math.max(0, this.cfg.parallelism - this.tracked.size - this.launches.length - this.launching - this.idleWarmPods());
+    // Idle warm pods are not counted here: they give way to a try that needs a new pod (see makeRoom).
+    return Math.max(0, this.cfg.parallelism - this.tracked.size - this.launches.length - this.launching);
   }
 
-  private idleWarmPods(): number {
-    let busy = 0;
-    for (const t of this.tracked.values()) if (t.warm) busy++;
-    return Math.max(0, this.warmKnown.size - busy);
+  /** This executor's warm pods that wait for work (not running a try, not retiring). */
+  private idleWarmPods(): KnownWarmPod[] {
+    const busy = new Set<string>();
+    for (const t of this.tracked.values()) if (t.warm) busy.add(podKey(t.namespace, t.name));
+    return [...this.warmKnown.entries()].filter(([k, w]) => !busy.has(k) && !w.retiring).map(([, w]) => w);
+  }
+
+  /**
+   * Idle warm pods hold capacity until a try needs a new pod: with busy and idle pods filling `parallelism`,
+   * the longest known idle pods retire first (one conditional update each; a pod handed a try meanwhile keeps
+   * it) and exit, so pods never outnumber `parallelism` for long, and idle pods never keep work from starting.
+   */
+  private async makeRoom(): Promise<void> {
+    if (!this.opts.warmStore) return;
+    for (const w of this.idleWarmPods()) {
+      // `launching` counts this launch: the pods after its create.
+      if (this.tracked.size + this.launching + this.idleWarmPods().length <= this.cfg.parallelism) return;
+      const retired = await this.opts.warmStore.retireIdle([w.name]).catch(() => [] as string[]);
+      if (retired.length) w.retiring = true;
+    }
   }
 
   async sync(): Promise<ExecutorEvent[]> {
@@ -252,7 +268,10 @@ export class KubernetesExecutor implements Executor {
       });
       if (got) return this.trackAssigned(work, got, pod);
     }
-    if (l.warm) pod = l.warm.pod;
+    if (l.warm) {
+      pod = l.warm.pod;
+      await this.makeRoom();
+    }
     try {
       this.trackCreated(work, namespace, await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod })), pod);
     } catch (e) {

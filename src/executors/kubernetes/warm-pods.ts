@@ -26,6 +26,8 @@ export interface KnownWarmPod {
   namespace: string;
   name: string;
   uid: string;
+  /** Retired by the executor to make room for a new pod; it exits at its next look. */
+  retiring?: boolean;
 }
 
 /** A pod of the executor's that may run further tries: its spec key as a label, and the runner's warm flags. */
