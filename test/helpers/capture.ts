@@ -6,7 +6,8 @@ import type { Executor, Workload } from '../../src/executors/types.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import type { FloeHarness } from './floe.ts';
 
-class CaptureExecutor implements Executor {
+/** Takes workloads and runs nothing: the test plays the runner. */
+export class CaptureExecutor implements Executor {
   readonly name = 'capture';
   readonly work: Workload[] = [];
   async start(): Promise<void> {}

@@ -6,30 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
 import { claimTry, finishTry } from '../../src/db/task-instances.ts';
-import type { Executor, ExecutorEvent, Workload } from '../../src/executors/types.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { CaptureExecutor } from '../helpers/capture.ts';
 import { type FloeHarness, postgresAvailable, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
-
-/** Takes tries and never reports anything: the test plays the runner. */
-class SilentExecutor implements Executor {
-  readonly name = 'silent';
-  readonly work: Workload[] = [];
-  async start(): Promise<void> {}
-  queue(w: Workload): void {
-    this.work.push(w);
-  }
-  async sync(): Promise<ExecutorEvent[]> {
-    return [];
-  }
-  openSlots(): number {
-    return 8;
-  }
-  async revoke(): Promise<void> {}
-  async adopt(): Promise<never[]> {
-    return [];
-  }
-  async stop(): Promise<void> {}
-}
 
 describe('zombie detection and row locks (postgres)', async () => {
   if (!(await postgresAvailable())) return;
@@ -43,7 +22,9 @@ describe('zombie detection and row locks (postgres)', async () => {
 
   test('a running try whose row is locked by another transaction is not ended as a zombie; the runner\'s outcome lands', async () => {
     const runId = await h.trigger('z');
-    const executor = new SilentExecutor();
+    // The scheduler that queued the try is the one that judges it (another would first take over the try's
+    // dead scheduler, which is not what this test is about).
+    const executor = new CaptureExecutor();
     const scheduler = new Scheduler({ db: h.rt.db, executor, log: pino({ level: 'silent' }), loopIntervalMs: 20, zombieThresholdMs: 1000, healthCheckThresholdMs: 30_000 });
     await scheduler.start();
     const locker = new pg.Client({ connectionString: h.rt.db.url });
