@@ -55,7 +55,8 @@ dag({ dagId: 'wk', schedule: null }, () => {
     while (!existsSync(path.join(process.env.FLOE_HOME, 'release'))) await new Promise((r) => setTimeout(r, 100));
     return 2;
   })().after(...quick);
-});`,
+});
+dag({ dagId: 'wk2', schedule: null }, () => { task('solo', async () => 3)(); });`,
   );
   assert.deepEqual((await k.h.parse()).errors, []);
 });
@@ -111,9 +112,17 @@ test('scheduler SIGKILL with warm pods up: the busy pod is adopted, idle ones ar
 });
 
 test('floe kubernetes cleanup-pods retires warm pods idle past --older-than: they exit and are gone', async () => {
-  // After the run above, its last pod waits idle (idleSeconds 120) under the second scheduler.
-  const idle = await k.h.rt.db.kysely.selectFrom('warm_pod').select(['pod_name', 'namespace']).where('state', '=', 'idle').execute();
-  assert.ok(idle.length >= 1, 'a warm pod is idle');
+  // A run under the second scheduler (still up) leaves its pod idle (idleSeconds 120).
+  const runId = await k.h.trigger('wk2');
+  const deadline0 = Date.now() + 90_000;
+  let idle: { pod_name: string; namespace: string }[] = [];
+  for (;;) {
+    const run = await k.h.rt.db.kysely.selectFrom('dag_run').select('state').where('run_id', '=', runId).executeTakeFirstOrThrow();
+    idle = await k.h.rt.db.kysely.selectFrom('warm_pod').select(['pod_name', 'namespace']).where('state', '=', 'idle').where('pod_name', 'like', 'wk2-%').execute();
+    if (run.state === 'success' && idle.length) break;
+    assert.ok(Date.now() < deadline0, `wk2 run ${run.state}, ${idle.length} idle pods\n${logs()}`);
+    await sleep(200);
+  }
   const cleanup = (args: string[]) =>
     new Promise<string>((resolve, reject) =>
       execFile(
@@ -131,7 +140,7 @@ test('floe kubernetes cleanup-pods retires warm pods idle past --older-than: the
   for (const p of idle) assert.match(out, new RegExp(`retired idle warm pod ${p.namespace}/${p.pod_name} \\(it exits on its own\\)`));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { items } = await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=wk' });
+    const { items } = await k.core.listNamespacedPod({ namespace: 'default', labelSelector: 'floe.dev/dag-id=wk2' });
     const stillRunning = items.filter((p) => idle.some((r) => r.pod_name === p.metadata!.name) && p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
     if (!stillRunning.length) break;
     assert.ok(Date.now() < deadline, `idle pods still running: ${stillRunning.map((p) => p.metadata!.name).join(', ')}\n${logs()}`);
