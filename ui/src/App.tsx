@@ -5,9 +5,11 @@ import { getToken, type Me, setToken, setUnauthorizedHandler, whoAmI } from './a
 import { LoginForm, SessionContext } from './auth.tsx';
 import { DagPage } from './pages/DagPage.tsx';
 import { DagsPage } from './pages/DagsPage.tsx';
+import { ConnectionsPage } from './pages/ConnectionsPage.tsx';
 import { ImportErrorsPage } from './pages/ImportErrorsPage.tsx';
 import { PoolsPage } from './pages/PoolsPage.tsx';
 import { TaskInstancePage } from './pages/TaskInstancePage.tsx';
+import { VariablesPage } from './pages/VariablesPage.tsx';
 import { Link, match, Redirect, urls, useLocation } from './router.tsx';
 
 function Page() {
@@ -22,6 +24,8 @@ function Page() {
   if ((m = match('/dags/:dagId/runs/:runId/tasks/:taskId/tries/:tryNumber', path)))
     return <TaskInstancePage dagId={m.dagId} runId={m.runId} taskId={m.taskId} mapIndex={mapIndex} tryNumber={Number(m.tryNumber)} />;
   if (match('/pools', path)) return <PoolsPage />;
+  if (match('/variables', path)) return <VariablesPage />;
+  if (match('/connections', path)) return <ConnectionsPage />;
   if (match('/import-errors', path)) return <ImportErrorsPage />;
   return (
     <main>
@@ -73,6 +77,8 @@ export function App() {
   const nav = [
     { href: urls.dags(), label: 'DAGs', active: path.startsWith('/dags') },
     { href: urls.pools(), label: 'Pools', active: path.startsWith('/pools') },
+    { href: urls.variables(), label: 'Variables', active: path.startsWith('/variables') },
+    { href: urls.connections(), label: 'Connections', active: path.startsWith('/connections') },
     { href: urls.importErrors(), label: 'Import errors', active: path.startsWith('/import-errors') },
   ];
   return (

@@ -167,6 +167,31 @@ export interface Pool {
   runningSlots: number;
   openSlots: number;
 }
+/** A variable; `value` is null for a sensitive one (never returned) or one the server cannot decrypt (`error`). */
+export interface Variable {
+  key: string;
+  value: unknown;
+  description: string | null;
+  sensitive: boolean;
+  encrypted: boolean;
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+/** A connection: its password is never returned (only `hasPassword`); sensitive extra fields come back as `***`. */
+export interface Connection {
+  connectionId: string;
+  connType: string;
+  description: string | null;
+  host: string | null;
+  port: number | null;
+  login: string | null;
+  schema: string | null;
+  extra: Record<string, unknown> | null;
+  hasPassword: boolean;
+  encrypted: boolean;
+  error?: string;
+}
 export interface PodEvent {
   type: string | null;
   reason: string | null;

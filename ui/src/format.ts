@@ -21,3 +21,9 @@ export function fmtSchedule(s: string | { every: number } | null): string {
   if (typeof s === 'string') return s;
   return `every ${s.every}s`;
 }
+
+/** A JSON value on one line, cut to `max` characters (with …). */
+export function shortJson(v: unknown, max = 80): string {
+  const s = JSON.stringify(v) ?? 'null';
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

@@ -70,6 +70,8 @@ export const urls = {
   tryOf: (dagId: string, runId: string, taskId: string, tryNumber: number, mapIndex = -1) =>
     `/dags/${e(dagId)}/runs/${e(runId)}/tasks/${e(taskId)}/tries/${tryNumber}${mapIndex >= 0 ? `?mapIndex=${mapIndex}` : ''}`,
   pools: () => '/pools',
+  variables: () => '/variables',
+  connections: () => '/connections',
   importErrors: () => '/import-errors',
 };
 
