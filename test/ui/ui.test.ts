@@ -1,14 +1,19 @@
 // The web UI end to end: a real API server (the same buildApi `floe api` uses) serving the built UI, a real
 // scheduler with the local executor on SQLite, and Debian's Chromium driven by playwright-core. Log in, trigger
 // a DAG and watch its grid turn green, read a failed try's log and reason, clear it and see it run again; a
-// read-only token sees no write buttons; a wrong token cannot log in.
+// read-only token sees no write buttons; a wrong token cannot log in; variables and connections are managed
+// without a password or sensitive value ever reaching the page.
 // FLOE_UI_SCREENSHOTS=1 also writes the screenshots of docs/ui.md into docs/ui/.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { getConnection } from '../../src/core-queries/connections.ts';
+import { getVariable } from '../../src/core-queries/variables.ts';
 import { recordTaskPod } from '../../src/db/task-pods.ts';
+import { generateKey } from '../../src/secrets/crypto.ts';
+import { storeOptions } from '../../src/secrets/settings.ts';
 import { ADMIN, READ, startApi, type TestApi } from '../api/helpers.ts';
 import { type FloeHarness, SDK_IMPORT, startFloe } from '../helpers/floe.ts';
 import { ensureUiBuilt, forbidOutsideRequests, launchChromium, ROOT, waitUntil } from './helpers.ts';
@@ -57,7 +62,8 @@ describe('web UI in Chromium', () => {
     ensureUiBuilt();
     browser = await launchChromium();
     if (!browser) return;
-    h = await startFloe('sqlite');
+    // A secrets key: passwords and sensitive variables are refused without one.
+    h = await startFloe('sqlite', { config: { secrets: { key: generateKey() } } });
     h.writeDag('demo.ts', dags(h.home));
     h.writeDag('broken.ts', `${SDK_IMPORT}\nthrow new Error('the warehouse client is not installed');\n`);
     await h.parse();
@@ -274,6 +280,132 @@ describe('web UI in Chromium', () => {
     await page.getByText(/the warehouse client is not installed/).first().waitFor();
     assert.match(await page.locator('.error-banner').innerText(), /broken\.ts/);
     await shot(page, 'dags');
+    await page.close();
+    assert.deepEqual(outside, [], 'the UI asked no other host');
+  });
+
+  test('variables and connections: admins create, edit and delete them; secrets never reach the page; read-only sees no write buttons', async (t) => {
+    if (!browser) return t.skip('no Chromium');
+    const store = storeOptions(h.rt.cfg);
+    const secrets = ['hunter2-initial-9x', 'rotated-secret-42', 'pa55-word-xyz', 'tok-abc-123'];
+    const noSecretOn = async (page: Page, where: string) => {
+      const html = await page.content();
+      for (const s of secrets) assert.ok(!html.includes(s), `${where}: the page holds the secret ${s}`);
+    };
+    const page = await newPage();
+    await logIn(page, ADMIN, '/dags');
+
+    // Variables: a plain one (invalid JSON is refused in plain words first) and a sensitive one.
+    await page.getByRole('link', { name: 'Variables', exact: true }).click();
+    await page.getByRole('heading', { name: 'Variables', exact: true }).waitFor();
+    await page.getByRole('button', { name: '+ New variable' }).click();
+    const form = page.getByRole('form', { name: 'New variable' });
+    await form.getByLabel('Key', { exact: true }).fill('region');
+    await form.getByLabel('Value (JSON)').fill('eu-west-1');
+    await form.getByRole('alert').filter({ hasText: /Invalid JSON.*text needs double quotes: "eu-west-1"/ }).waitFor();
+    assert.equal(await form.getByRole('button', { name: 'Save' }).isDisabled(), true, 'invalid JSON cannot be saved');
+    await form.getByLabel('Value (JSON)').fill('"eu-west-1"');
+    await form.getByLabel('Description', { exact: true }).fill('AWS region of the warehouse');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const varRow = (key: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: key, exact: true }) });
+    await varRow('region').getByText('"eu-west-1"').waitFor();
+    await varRow('region').getByText('AWS region of the warehouse').waitFor();
+    // The API's refusal is shown on the form: the key exists.
+    await page.getByRole('button', { name: '+ New variable' }).click();
+    await form.getByLabel('Key', { exact: true }).fill('region');
+    await form.getByLabel('Value (JSON)').fill('1');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.getByRole('alert').filter({ hasText: 'Not saved: variable "region" already exists' }).waitFor();
+    await form.getByLabel('Key', { exact: true }).fill('db_password');
+    await form.getByLabel('Value (JSON)').fill(JSON.stringify(secrets[0]));
+    await form.getByRole('button', { name: 'Save' }).click();
+    await varRow('db_password').getByText('*** (sensitive)').waitFor();
+    assert.equal(await form.count(), 0, 'the form closed after saving');
+    await noSecretOn(page, 'variables list');
+    // Editing a sensitive variable shows no value and needs a new one.
+    await page.getByRole('button', { name: 'Edit variable db_password' }).click();
+    const edit = page.getByRole('form', { name: 'Edit variable db_password' });
+    assert.equal(await edit.getByLabel('Value (JSON)').inputValue(), '', 'the sensitive value is not put in the form');
+    await edit.getByText('The current value is not shown (sensitive)').waitFor();
+    assert.equal(await edit.getByRole('button', { name: 'Save' }).isDisabled(), true, 'saving needs a new value');
+    await noSecretOn(page, 'sensitive variable form');
+    await edit.getByLabel('Value (JSON)').fill(JSON.stringify(secrets[1]));
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.waitFor({ state: 'detached' });
+    assert.equal((await getVariable(h.rt.db.kysely, store, 'db_password'))?.value, secrets[1]);
+    await varRow('db_password').getByText('*** (sensitive)').waitFor();
+    await shot(page, 'variables');
+
+    // Connections: one with a password and a sensitive extra field.
+    await page.getByRole('link', { name: 'Connections', exact: true }).click();
+    await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+    await page.getByRole('button', { name: '+ New connection' }).click();
+    const cform = page.getByRole('form', { name: 'New connection' });
+    const fill = async (f: typeof cform, fields: Record<string, string>) => {
+      for (const [label, v] of Object.entries(fields)) await f.getByLabel(label, { exact: true }).fill(v);
+    };
+    await fill(cform, { 'Connection id': 'warehouse', Type: 'postgres', Host: 'wh.internal', Port: '5432', Login: 'etl', Password: secrets[2], Schema: 'dw' });
+    assert.equal(await cform.getByLabel('Password', { exact: true }).getAttribute('type'), 'password');
+    await cform.getByLabel('Extra (JSON object)').fill(JSON.stringify({ sslmode: 'require', api_token: secrets[3] }));
+    await cform.getByRole('button', { name: 'Save' }).click();
+    const connRow = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'warehouse' }) });
+    await connRow.getByRole('cell', { name: 'wh.internal', exact: true }).waitFor();
+    const cells = await connRow.getByRole('cell').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 6), ['postgres', 'wh.internal', '5432', 'etl', 'dw', 'yes'], 'type, host, port, login, schema, password set');
+    assert.match(cells[6], /"sslmode":"require"/);
+    assert.match(cells[6], /"api_token":"\*\*\*"/, 'a sensitive extra field is masked');
+    await noSecretOn(page, 'connections list');
+    // Editing: the password field starts empty and says leaving it empty keeps the password.
+    await connRow.getByRole('button', { name: 'Edit connection warehouse' }).click();
+    const cedit = page.getByRole('form', { name: 'Edit connection warehouse' });
+    assert.equal(await cedit.getByLabel('Password', { exact: true }).inputValue(), '');
+    await cedit.getByText('Leave this empty to keep it').waitFor();
+    await noSecretOn(page, 'connection form');
+    // Saving the masked extra field back is refused (it would replace the secret with ***).
+    const extra = cedit.getByLabel('Extra (JSON object)');
+    await extra.fill(JSON.stringify({ sslmode: 'disable', api_token: '***' }));
+    await cedit.getByRole('alert').filter({ hasText: /api_token is hidden/ }).waitFor();
+    assert.equal(await cedit.getByRole('button', { name: 'Save' }).isDisabled(), true);
+    await extra.fill(JSON.stringify({ sslmode: 'require', api_token: '***' }, null, 2));
+    await cedit.getByLabel('Host', { exact: true }).fill('wh2.internal');
+    await cedit.getByRole('button', { name: 'Save' }).click();
+    await connRow.getByRole('cell', { name: 'wh2.internal', exact: true }).waitFor();
+    assert.equal((await connRow.getByRole('cell').allInnerTexts())[5], 'yes', 'still a password');
+    const stored = await getConnection(h.rt.db.kysely, store, 'warehouse');
+    assert.deepEqual([stored?.host, stored?.password, stored?.extra], ['wh2.internal', secrets[2], { sslmode: 'require', api_token: secrets[3] }], 'the password and the secret extra field were kept');
+    assert.equal((await api.call('GET', '/api/v1/connections/warehouse', { token: READ })).json.hasPassword, true);
+    await shot(page, 'connections');
+
+    // A read-only token: the same lists, no write buttons (and the API refuses its writes).
+    const ro = await newPage();
+    await logIn(ro, READ, '/variables');
+    await ro.getByRole('row').filter({ hasText: 'db_password' }).getByText('*** (sensitive)').waitFor();
+    await ro.getByRole('row').filter({ hasText: 'region' }).getByText('"eu-west-1"').waitFor();
+    assert.equal(await ro.getByRole('button', { name: /New variable|Edit|Delete/ }).count(), 0);
+    await ro.getByRole('link', { name: 'Connections', exact: true }).click();
+    await ro.getByRole('row').filter({ hasText: 'warehouse' }).getByText('wh2.internal').waitFor();
+    assert.equal(await ro.getByRole('button', { name: /New connection|Edit|Delete/ }).count(), 0);
+    await noSecretOn(ro, 'read-only connections');
+    const refused = await ro.evaluate(async (token) => (await fetch('/api/v1/connections/warehouse', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, READ);
+    assert.equal(refused, 403);
+    await ro.close();
+
+    // Deleting, after a confirmation.
+    await connRow.getByRole('button', { name: 'Delete connection warehouse' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('heading', { name: 'Delete connection warehouse?' }).waitFor();
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await connRow.waitFor({ state: 'detached' });
+    assert.equal(await getConnection(h.rt.db.kysely, store, 'warehouse'), null);
+    await page.getByRole('link', { name: 'Variables', exact: true }).click();
+    for (const key of ['db_password', 'region']) {
+      await varRow(key).getByRole('button', { name: `Delete variable ${key}` }).click();
+      await dialog.getByRole('heading', { name: `Delete variable ${key}?` }).waitFor();
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await varRow(key).waitFor({ state: 'detached' });
+      assert.equal(await getVariable(h.rt.db.kysely, store, key), null);
+    }
+    await page.getByText('No variables yet.').waitFor();
     await page.close();
     assert.deepEqual(outside, [], 'the UI asked no other host');
   });
