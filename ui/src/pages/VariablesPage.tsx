@@ -47,7 +47,7 @@ function VariableForm({ variable, onDone }: { variable: Variable | null; onDone:
     if (ready) m.mutate();
   };
   const hint = variable && hidden(variable)
-    ? 'The current value is not shown (sensitive). Type the new value as JSON, e.g. "s3cr3t" with the quotes; saving replaces it.'
+    ? `The current value is not shown (${variable.sensitive ? 'sensitive' : 'this server cannot decrypt it'}). Type the new value as JSON, e.g. "s3cr3t" with the quotes; saving replaces it.`
     : 'Any JSON value: "text" (with the quotes), 42, true, {"rows": 100}, [1, 2].';
   return (
     <form ref={ref} className="edit-form" onSubmit={submit} aria-label={variable ? `Edit variable ${variable.key}` : 'New variable'}>
