@@ -14,7 +14,7 @@ import type { Executor, ExecutorEvent, ExecutorOptions, ExecutorStartContext, Ta
 import { isPodOf, podKey, tryKey } from './pod-identity.ts';
 import { podVerdict, type PodVerdict } from './pod-state.ts';
 import { sweepOrphans } from './sweep.ts';
-import { asWarmPod, isWarmPod, type KnownWarmPod, type WarmPodSettings, type WarmPodStore, warmTryEnded } from './warm-pods.ts';
+import { asWarmPod, isWarmPod, WARM_OPT_OUT, type KnownWarmPod, type WarmPodSettings, type WarmPodStore, warmTryEnded } from './warm-pods.ts';
 import type { WarmPodRow } from '../../db/warm-pods.ts';
 
 export interface KubernetesExecutorConfig {
@@ -259,7 +259,8 @@ export class KubernetesExecutor implements Executor {
       this.emit({ key: work.key, tryNumber: work.tryNumber, launchId: work.launchId, state: 'failed', reason: `pod namespace "${namespace}" is not watched by this scheduler (allowed: ${this.cfg.namespaces.join(', ')}; see kubernetes.multiNamespaceMode)` });
       return;
     }
-    if (this.warmOn && !l.warm) {
+    // A template (or a task's override, or the hook) can keep its pods cold: annotation floe.dev/warm: "false".
+    if (this.warmOn && !l.warm && pod.metadata?.annotations?.[WARM_OPT_OUT] !== 'false') {
       // An idle warm pod whose pod is this one (same spec key) takes the try; else a new pod that may stay warm.
       l.warm = asWarmPod(pod, this.schedulerId);
       const got = await this.opts.warmStore!.assign(this.schedulerId, l.warm.key, { key: work.key, tryNumber: work.tryNumber, launchId: work.launchId }).catch((e: unknown) => {

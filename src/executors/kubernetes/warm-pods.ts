@@ -43,6 +43,9 @@ export function asWarmPod(pod: V1Pod, schedulerId: string): { pod: V1Pod; key: s
   };
 }
 
+/** An annotation set to "false" (in a template, an override or by the hook) keeps that pod out of warm pods. */
+export const WARM_OPT_OUT = 'floe.dev/warm';
+
 export const isWarmPod = (pod: V1Pod): boolean => Boolean(pod.metadata?.labels?.[SPEC_KEY_LABEL]);
 
 /** Whether a tracked try on a warm pod has ended: the pod offered itself again (idle) or left (retired). */

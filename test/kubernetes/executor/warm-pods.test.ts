@@ -22,6 +22,12 @@ dag({ dagId: 'chain', schedule: null }, () => {
   const c = task('c', async (ctx, x: number) => { console.log('line of c'); return x + 1; })(b);
   task({ taskId: 'd', executorConfig: ${JSON.stringify(other)} }, async (ctx, x: number) => x + 1)(c);
 });
+dag({ dagId: 'optout', schedule: null }, () => {
+  // Its pods opt out (floe.dev/warm: "false"): each try gets a cold pod of its own, as without warm pods.
+  const cold = { podOverride: { metadata: { annotations: { 'floe.dev/warm': 'false' } } } };
+  const a = task({ taskId: 'a', executorConfig: cold }, async () => 1)();
+  task({ taskId: 'b', executorConfig: cold }, async (ctx, x: number) => x + 1)(a);
+});
 dag({ dagId: 'leaky', schedule: null }, () => {
   // Leaves a child process running: the pod must not be reused after it.
   const a = task('a', async () => { const { spawn } = await import('node:child_process'); spawn('sleep', ['30'], { stdio: 'ignore' }); return 1; })();
@@ -62,6 +68,15 @@ test('a same-spec chain runs in one warm pod, each try with its own log and a re
   }, { timeoutMs: 30_000 });
   const rows = await k.h.rt.db.kysely.selectFrom('warm_pod').select(['pod_name', 'state']).execute();
   assert.ok(rows.length >= 1 && rows.every((r) => r.state === 'retired'), JSON.stringify(rows));
+});
+
+test('pods annotated floe.dev/warm: "false" stay cold: a pod per try, no warm pod row', async () => {
+  const runId = await k.h.trigger('optout');
+  await k.h.runUntilRunDone('optout', runId, 90_000);
+  assert.deepEqual([...(await k.h.tis('optout', runId)).values()].map((t) => t.state), ['success', 'success']);
+  assert.equal(podsCreatedFor('optout').length, 2, 'one pod per try');
+  const rows = await k.h.rt.db.kysely.selectFrom('warm_pod').select('pod_name').where('pod_name', 'like', 'optout-%').execute();
+  assert.deepEqual(rows, []);
 });
 
 test('a try that leaves a child process running gets its pod retired, not reused', async () => {
