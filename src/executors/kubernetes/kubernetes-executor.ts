@@ -269,10 +269,9 @@ export class KubernetesExecutor implements Executor {
       });
       if (got) return this.trackAssigned(work, got, pod);
     }
-    if (l.warm) {
-      pod = l.warm.pod;
-      await this.makeRoom();
-    }
+    if (l.warm) pod = l.warm.pod;
+    // Any new pod (warm or opted out) takes room that idle warm pods may hold.
+    if (this.warmOn) await this.makeRoom();
     try {
       this.trackCreated(work, namespace, await this.api.call((c) => c.createNamespacedPod({ namespace, body: pod })), pod);
     } catch (e) {
