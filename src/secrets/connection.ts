@@ -2,15 +2,10 @@
 // given as fields or as a URI (`postgres://user:pa%40ss@db.internal:5432/reports?sslmode=require`). Parsing
 // and printing follow Airflow's Connection (`get_uri`, `_parse_from_uri`) so AIRFLOW_CONN_* URIs read the same.
 // Errors name the field and never contain the password.
+import type { Connection } from '../sdk/secrets-types.ts';
 
-export interface ConnectionFields {
-  connType: string;
-  description: string | null;
-  host: string | null;
-  port: number | null;
-  login: string | null;
-  password: string | null;
-  schema: string | null;
+/** A connection's fields as stored: those a task sees (the SDK's Connection), but an extra may be absent. */
+export interface ConnectionFields extends Omit<Connection, 'connId' | 'uri' | 'extra'> {
   extra: Record<string, unknown> | null;
 }
 

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { api, type Connection, enc, get } from '../api.ts';
 import { useSession } from '../auth.tsx';
 import { Confirm } from '../components/Confirm.tsx';
-import { TextField, useFocusFirst } from '../components/Field.tsx';
+import { FormActions, TextField, useDelete, useFocusFirst } from '../components/Field.tsx';
 import { JsonEditor, parseJsonObject } from '../components/JsonEditor.tsx';
 import { Loaded } from '../components/Query.tsx';
 import { shortJson } from '../format.ts';
@@ -98,19 +98,7 @@ function ConnectionForm({ conn, onDone }: { conn: Connection | null; onDone: () 
         hint={conn?.extra && Object.values(conn.extra).includes(MASK) ? `Fields shown as ${MASK} are secret and kept while the extra is left as it is.` : 'Optional; a JSON object. Fields whose names look sensitive are stored encrypted and shown as ***.'}
       />
       <TextField id="conn-desc" label="Description" value={f.description} onChange={set('description')} />
-      {m.isError && (
-        <p role="alert" className="error">
-          Not saved: {m.error.message}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={m.isPending || !ready}>
-          Save
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions error={m.error} errorPrefix="Not saved: " saving={m.isPending} canSave={ready} onCancel={onDone} />
     </form>
   );
 }
@@ -159,18 +147,10 @@ function ConnectionRow({ c, canWrite, selected, onEdit, onDelete }: { c: Connect
 
 export function ConnectionsPage() {
   const { canWrite } = useSession();
-  const qc = useQueryClient();
   // null: no form; '': the new-connection form; an id: that connection's form.
   const [editing, setEditing] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<string | null>(null);
   const q = useQuery({ queryKey: ['connections'], queryFn: () => get<{ connections: Connection[]; totalEntries: number }>('/connections?limit=1000'), refetchInterval: 10_000 });
-  const del = useMutation({
-    mutationFn: (id: string) => api('DELETE', `/connections/${enc(id)}`),
-    onSuccess: () => {
-      setDeleting(null);
-      void qc.invalidateQueries({ queryKey: ['connections'] });
-    },
-  });
+  const { deleting, setDeleting, del } = useDelete('connections', (id) => `/connections/${enc(id)}`);
   const edited = editing ? q.data?.connections.find((c) => c.connectionId === editing) : undefined;
   return (
     <main>

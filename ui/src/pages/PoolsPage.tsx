@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { api, enc, get, type Pool } from '../api.ts';
 import { useSession } from '../auth.tsx';
 import { Confirm } from '../components/Confirm.tsx';
+import { FormActions, useDelete } from '../components/Field.tsx';
 import { Loaded } from '../components/Query.tsx';
 
 function PoolForm({ pool, onDone }: { pool: Pool | null; onDone: () => void }) {
@@ -40,36 +41,16 @@ function PoolForm({ pool, onDone }: { pool: Pool | null; onDone: () => void }) {
         <label htmlFor={`desc-${pool?.name ?? 'new'}`}>Description</label>
         <input id={`desc-${pool?.name ?? 'new'}`} value={description} onChange={(e) => setDescription(e.target.value)} />
       </div>
-      {m.isError && (
-        <p role="alert" className="error">
-          {m.error.message}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={m.isPending || !slotsOk}>
-          Save
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions error={m.error} saving={m.isPending} canSave={slotsOk} onCancel={onDone} />
     </form>
   );
 }
 
 export function PoolsPage() {
   const { canWrite } = useSession();
-  const qc = useQueryClient();
   const [editing, setEditing] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<string | null>(null);
   const q = useQuery({ queryKey: ['pools'], queryFn: () => get<{ pools: Pool[] }>('/pools?limit=1000'), refetchInterval: 3000 });
-  const del = useMutation({
-    mutationFn: (name: string) => api('DELETE', `/pools/${enc(name)}`),
-    onSuccess: () => {
-      setDeleting(null);
-      void qc.invalidateQueries({ queryKey: ['pools'] });
-    },
-  });
+  const { deleting, setDeleting, del } = useDelete('pools', (id) => `/pools/${enc(id)}`);
   return (
     <main>
       <div className="title-row">

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { api, enc, get, type Variable } from '../api.ts';
 import { useSession } from '../auth.tsx';
 import { Confirm } from '../components/Confirm.tsx';
-import { TextField, useFocusFirst } from '../components/Field.tsx';
+import { FormActions, TextField, useDelete, useFocusFirst } from '../components/Field.tsx';
 import { JsonEditor, parseJson } from '../components/JsonEditor.tsx';
 import { Loaded } from '../components/Query.tsx';
 import { shortJson } from '../format.ts';
@@ -65,37 +65,17 @@ function VariableForm({ variable, onDone }: { variable: Variable | null; onDone:
       )}
       <JsonEditor label="Value (JSON)" value={text} onChange={setText} error={error} hint={hint} rows={4} />
       <TextField id="var-desc" label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
-      {m.isError && (
-        <p role="alert" className="error">
-          Not saved: {m.error.message}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={m.isPending || !ready}>
-          Save
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions error={m.error} errorPrefix="Not saved: " saving={m.isPending} canSave={ready} onCancel={onDone} />
     </form>
   );
 }
 
 export function VariablesPage() {
   const { canWrite } = useSession();
-  const qc = useQueryClient();
   // null: no form; '': the new-variable form; a key: that variable's form.
   const [editing, setEditing] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<string | null>(null);
   const q = useQuery({ queryKey: ['variables'], queryFn: () => get<{ variables: Variable[]; totalEntries: number }>('/variables?limit=1000'), refetchInterval: 10_000 });
-  const del = useMutation({
-    mutationFn: (key: string) => api('DELETE', `/variables/${enc(key)}`),
-    onSuccess: () => {
-      setDeleting(null);
-      void qc.invalidateQueries({ queryKey: ['variables'] });
-    },
-  });
+  const { deleting, setDeleting, del } = useDelete('variables', (id) => `/variables/${enc(id)}`);
   const editedVar = editing ? q.data?.variables.find((v) => v.key === editing) : undefined;
   return (
     <main>
